@@ -28,6 +28,9 @@ type Network struct {
 	// kernel reports the connection dead (Linux tcp_retries2=15: about 15 min).
 	// Default: 924.6 s.
 	TCPGiveUp time.Duration `yaml:"tcp_give_up" json:"tcp_give_up"`
+	// ConnectTimeout is how long a connect attempt waits when nothing answers (its
+	// SYNs vanish in a partition) before it fails. Default: 20 s.
+	ConnectTimeout time.Duration `yaml:"connect_timeout" json:"connect_timeout"`
 }
 
 // InboundMode says how the server's inbound messages are spaced.

@@ -1,0 +1,137 @@
+package sim
+
+// The event queue: a binary min-heap of event values ordered by (at, seq), written
+// out by hand so that pushing and popping never box an event in an interface (no
+// allocation per event once the backing slice has grown).
+//
+//	push(e) ──► [ heap ordered by at, then by seq ] ──► pop() = earliest, FIFO on ties
+//
+// seq is a counter stamped at push time: two events at the same instant run in the
+// order they were scheduled, which keeps every run deterministic.
+
+// evKind names what an event does when it fires.
+type evKind uint8
+
+const (
+	evTick        evKind = iota + 1 // the engine's NextDeadline (valid while gen matches)
+	evEngine                        // a deferred engine input (Event in ev fields)
+	evHop                           // a frame reaches its next middlebox (deferred pass)
+	evArrive                        // a frame reaches its far end
+	evBoxExpire                     // a middlebox timer may have expired (lazy re-arm)
+	evConnectDone                   // a connect attempt finishes (ok or not)
+	evGiveUp                        // the client's TCP gives up on unacknowledged data
+	evServerIdle                    // the server's idle-close check
+	evInbound                       // the server creates the next inbound message(s)
+	evFault                         // a fault (index in aux) starts
+	evFaultEnd                      // a partition, restart or spike ends (observe only)
+	evBoxSignal                     // a FIN/RST from a middlebox reaches the client
+	evEnd                           // end of run
+)
+
+// String names the event kind in traces.
+func (k evKind) String() string {
+	switch k {
+	case evTick:
+		return "tick"
+	case evEngine:
+		return "engine_input"
+	case evHop:
+		return "frame_hop"
+	case evArrive:
+		return "frame_arrive"
+	case evBoxExpire:
+		return "box_timer"
+	case evConnectDone:
+		return "connect_done"
+	case evGiveUp:
+		return "tcp_give_up"
+	case evServerIdle:
+		return "server_idle_check"
+	case evInbound:
+		return "inbound_message"
+	case evFault:
+		return "fault"
+	case evFaultEnd:
+		return "fault_end"
+	case evBoxSignal:
+		return "box_signal"
+	case evEnd:
+		return "end"
+	}
+	return "unknown"
+}
+
+// event is one scheduled thing. Times are nanoseconds since the start of the run.
+type event struct {
+	at   int64
+	seq  uint64
+	kind evKind
+	// conn is the connection the event belongs to (0 = none).
+	conn uint32
+	// aux is a kind-specific number: tick generation, ping seq, fault index, box
+	// index, engine event kind, connect outcome.
+	aux uint64
+	// aux2 is a second kind-specific number (engine event cause, signal cause).
+	aux2 uint64
+	// f is the frame of evHop and evArrive.
+	f frame
+}
+
+// eventHeap is a min-heap of events by (at, seq).
+type eventHeap struct {
+	items []event
+	seq   uint64
+}
+
+func (h *eventHeap) len() int { return len(h.items) }
+
+func less(a, b *event) bool {
+	if a.at != b.at {
+		return a.at < b.at
+	}
+	return a.seq < b.seq
+}
+
+// push schedules e (its seq is stamped here).
+func (h *eventHeap) push(e event) {
+	h.seq++
+	e.seq = h.seq
+	h.items = append(h.items, e)
+	i := len(h.items) - 1
+	items := h.items
+	for i > 0 {
+		p := (i - 1) / 2
+		if !less(&items[i], &items[p]) {
+			break
+		}
+		items[i], items[p] = items[p], items[i]
+		i = p
+	}
+}
+
+// pop removes and returns the earliest event. The heap must not be empty.
+func (h *eventHeap) pop() event {
+	items := h.items
+	top := items[0]
+	n := len(items) - 1
+	items[0] = items[n]
+	items = items[:n]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && less(&items[r], &items[l]) {
+			m = r
+		}
+		if !less(&items[m], &items[i]) {
+			break
+		}
+		items[i], items[m] = items[m], items[i]
+		i = m
+	}
+	h.items = items
+	return top
+}

@@ -1,0 +1,361 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/kalab-dev/kalab/keepalive"
+	"github.com/kalab-dev/kalab/sim/middlebox"
+)
+
+// Epoch is the virtual wall-clock instant at which every run starts: the engine core
+// sees times Epoch + elapsed. It is fixed so that runs never depend on the real clock.
+var Epoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// Defaults applied by Simulate (zero means default, as documented on the fields).
+const (
+	DefaultDuration        = 24 * time.Hour
+	DefaultRTT             = 100 * time.Millisecond
+	DefaultTCPGiveUp       = 924600 * time.Millisecond
+	DefaultConnectTimeout  = 20 * time.Second
+	DefaultPingServiceTime = 5 * time.Millisecond
+	DefaultBurstSize       = 5
+	DefaultMessageBytes    = 600
+)
+
+// RNG stream identifiers: every run derives three independent PCG streams from its
+// seed, so that, say, adding inbound traffic (server draws) or loss (link draws)
+// never shifts the engine's own random draws.
+const (
+	streamEngine = 0x656e67696e65 // "engine"
+	streamLink   = 0x6c696e6b     // "link"
+	streamServer = 0x736572766572 // "server"
+)
+
+// Simulate runs one simulation and returns its metrics. It validates run, applies
+// the Network and Server defaults, and is deterministic: the same Run gives the same
+// Result, bit for bit.
+func Simulate(run Run) (Result, error) {
+	return SimulateWithTrace(run, nil)
+}
+
+// SimulateWithTrace is Simulate, calling trace (when non-nil) for every event the
+// simulator processes and every action the engine returns, in order.
+func SimulateWithTrace(run Run, trace TraceFunc) (Result, error) {
+	run, err := Normalize(run)
+	if err != nil {
+		return Result{}, err
+	}
+	pol, err := keepalive.NewPolicy(run.Policy)
+	if err != nil {
+		return Result{}, fmt.Errorf("sim: run %s/%s: policy: %w", run.Scenario, run.Client, err)
+	}
+	s := newSim(run, pol, trace)
+	s.loop()
+	return s.result(), nil
+}
+
+// Normalize applies the defaults of Run, Network and Server and validates the
+// result; errors name the field. Simulate calls it; callers may use it to show the
+// effective run.
+func Normalize(run Run) (Run, error) {
+	where := func(field string) string {
+		if run.Scenario == "" && run.Client == "" {
+			return field
+		}
+		return fmt.Sprintf("run %s/%s: %s", run.Scenario, run.Client, field)
+	}
+	if run.Duration == 0 {
+		run.Duration = DefaultDuration
+	}
+	if run.Duration < 0 {
+		return run, fmt.Errorf("sim: %s: must be > 0, got %v", where("duration"), run.Duration)
+	}
+	n := &run.Network
+	if n.RTT == 0 {
+		n.RTT = DefaultRTT
+	}
+	if n.TCPGiveUp == 0 {
+		n.TCPGiveUp = DefaultTCPGiveUp
+	}
+	if n.ConnectTimeout == 0 {
+		n.ConnectTimeout = DefaultConnectTimeout
+	}
+	switch {
+	case n.RTT < 0:
+		return run, fmt.Errorf("sim: %s: must be > 0, got %v", where("network.rtt"), n.RTT)
+	case n.Jitter < 0:
+		return run, fmt.Errorf("sim: %s: must be ≥ 0, got %v", where("network.jitter"), n.Jitter)
+	case n.Loss < 0 || n.Loss >= 1 || n.Loss != n.Loss:
+		return run, fmt.Errorf("sim: %s: must be in [0, 1), got %v", where("network.loss"), n.Loss)
+	case n.TCPGiveUp < 0:
+		return run, fmt.Errorf("sim: %s: must be > 0, got %v", where("network.tcp_give_up"), n.TCPGiveUp)
+	case n.ConnectTimeout < 0:
+		return run, fmt.Errorf("sim: %s: must be > 0, got %v", where("network.connect_timeout"), n.ConnectTimeout)
+	}
+	sv := &run.Server
+	if sv.PingServiceTime == 0 {
+		sv.PingServiceTime = DefaultPingServiceTime
+	}
+	if sv.InboundMode == "" {
+		sv.InboundMode = InboundPoisson
+	}
+	if sv.BurstSize == 0 {
+		sv.BurstSize = DefaultBurstSize
+	}
+	if sv.MessageBytes == 0 {
+		sv.MessageBytes = DefaultMessageBytes
+	}
+	switch {
+	case sv.PingServiceTime < 0:
+		return run, fmt.Errorf("sim: %s: must be ≥ 0, got %v", where("server.ping_service_time"), sv.PingServiceTime)
+	case sv.InboundPerHour < 0 || sv.InboundPerHour != sv.InboundPerHour:
+		return run, fmt.Errorf("sim: %s: must be ≥ 0, got %v", where("server.inbound_per_hour"), sv.InboundPerHour)
+	case sv.InboundMode != InboundPoisson && sv.InboundMode != InboundBursts:
+		return run, fmt.Errorf("sim: %s: unknown %q (poisson or bursts)", where("server.inbound_mode"), sv.InboundMode)
+	case sv.BurstSize < 0:
+		return run, fmt.Errorf("sim: %s: must be > 0, got %d", where("server.burst_size"), sv.BurstSize)
+	case sv.MessageBytes < 0:
+		return run, fmt.Errorf("sim: %s: must be > 0, got %d", where("server.message_bytes"), sv.MessageBytes)
+	case sv.IdleClose < 0:
+		return run, fmt.Errorf("sim: %s: must be ≥ 0, got %v", where("server.idle_close"), sv.IdleClose)
+	}
+	for i, b := range run.Path {
+		if err := validateBox(b); err != nil {
+			return run, fmt.Errorf("sim: %s: %w", where(fmt.Sprintf("path[%d] (%s)", i, b.Name)), err)
+		}
+	}
+	for i, f := range run.Faults {
+		if err := validateFault(f); err != nil {
+			return run, fmt.Errorf("sim: %s: %w", where(fmt.Sprintf("faults[%d] (%s)", i, f.Kind)), err)
+		}
+	}
+	return run, nil
+}
+
+func validateBox(b middlebox.Spec) error {
+	switch b.Kind {
+	case middlebox.KindNone:
+		return nil
+	case middlebox.KindIdle:
+		switch b.Watches {
+		case middlebox.Up, middlebox.Down, middlebox.Both:
+		default:
+			return fmt.Errorf("watches: unknown %q (up, down or both)", b.Watches)
+		}
+	case middlebox.KindLifetime:
+	default:
+		return fmt.Errorf("kind: unknown %q (idle, lifetime or none)", b.Kind)
+	}
+	if b.Timeout <= 0 {
+		return fmt.Errorf("timeout: must be > 0 for a %s timer, got %v", b.Kind, b.Timeout)
+	}
+	switch b.AtExpiry {
+	case middlebox.Close, middlebox.Reset, middlebox.Blackhole:
+	default:
+		return fmt.Errorf("at_expiry: unknown %q (close, reset or blackhole)", b.AtExpiry)
+	}
+	return nil
+}
+
+func validateFault(f Fault) error {
+	switch f.Kind {
+	case FaultRestart, FaultStreamError515, FaultStreamError503, FaultLogout, FaultReplaced:
+	case FaultPartition:
+		if f.Duration <= 0 {
+			return fmt.Errorf("duration: a partition needs a duration > 0, got %v", f.Duration)
+		}
+	case FaultLatencySpike:
+		if f.Duration <= 0 {
+			return fmt.Errorf("duration: a latency spike needs a duration > 0, got %v", f.Duration)
+		}
+		if f.Extra <= 0 {
+			return fmt.Errorf("extra: a latency spike needs extra latency > 0, got %v", f.Extra)
+		}
+	default:
+		return fmt.Errorf("kind: unknown %q (restart, stream_error_515, stream_error_503, logout, replaced, partition, latency_spike)", f.Kind)
+	}
+	if f.At < 0 {
+		return fmt.Errorf("at: must be ≥ 0, got %v", f.At)
+	}
+	if f.Every < 0 {
+		return fmt.Errorf("every: must be ≥ 0, got %v", f.Every)
+	}
+	if f.Duration < 0 {
+		return fmt.Errorf("duration: must be ≥ 0, got %v", f.Duration)
+	}
+	return nil
+}
+
+// sim is the state of one run.
+type sim struct {
+	run   Run
+	trace TraceFunc
+	q     eventHeap
+	now   int64 // ns since start
+	end   int64
+
+	sess   *keepalive.Session
+	state  keepalive.State // the engine's state, from ActionStateChange
+	tickAt int64           // the scheduled tick (-1 = none)
+	tickG  uint64          // generation of the scheduled tick
+
+	linkRNG   *rand.Rand
+	serverRNG *rand.Rand
+
+	// link
+	halfRTT, jitter, rto, giveUp int64
+	partitionStart, partitionEnd int64 // current or last partition window
+	spikeEnd, spikeExtra         int64
+	restartEnd                   int64
+
+	nextConnID uint32
+	c          conn // the client's current connection (id 0 before the first connect)
+	pings      []outstandingPing
+
+	srv server
+	m   metrics
+}
+
+func newSim(run Run, pol *keepalive.Policy, trace TraceFunc) *sim {
+	seed := run.Seed
+	s := &sim{
+		run:       run,
+		trace:     trace,
+		end:       int64(run.Duration),
+		sess:      keepalive.NewSession(pol, rand.New(rand.NewPCG(seed, streamEngine))),
+		linkRNG:   rand.New(rand.NewPCG(seed, streamLink)),
+		serverRNG: rand.New(rand.NewPCG(seed, streamServer)),
+		halfRTT:   int64(run.Network.RTT / 2),
+		jitter:    int64(run.Network.Jitter),
+		giveUp:    int64(run.Network.TCPGiveUp),
+		// Linux: RTO = SRTT + 4·RTTVAR, at least 200 ms; approximated as 200 ms + RTT.
+		rto:            int64(200*time.Millisecond + run.Network.RTT),
+		partitionStart: -1,
+		partitionEnd:   -1,
+		restartEnd:     -1,
+		tickAt:         -1,
+	}
+	s.q.items = make([]event, 0, 64)
+	s.pings = make([]outstandingPing, 0, 4)
+	s.m.init(s)
+	s.srv.init(s)
+	return s
+}
+
+// t converts a run offset into the engine's time.
+func (s *sim) t(at int64) time.Time { return Epoch.Add(time.Duration(at)) }
+
+// schedule pushes an event at `at` (never before now).
+func (s *sim) schedule(e event) {
+	if e.at < s.now {
+		e.at = s.now
+	}
+	s.q.push(e)
+}
+
+// loop runs events until the end of the run.
+func (s *sim) loop() {
+	s.schedule(event{at: s.end, kind: evEnd})
+	for i := range s.run.Faults {
+		s.schedule(event{at: int64(s.run.Faults[i].At), kind: evFault, aux: uint64(i)})
+	}
+	s.srv.scheduleNextInbound()
+	s.step(keepalive.Event{Kind: keepalive.EventStart})
+	for s.q.len() > 0 {
+		e := s.q.pop()
+		s.now = e.at
+		if e.kind == evEnd {
+			if s.trace != nil {
+				s.traceEvent(&e)
+			}
+			break
+		}
+		if s.trace != nil {
+			s.traceEvent(&e)
+		}
+		s.dispatch(&e)
+		s.m.observe()
+	}
+	s.now = s.end
+	s.m.finish()
+}
+
+func (s *sim) dispatch(e *event) {
+	switch e.kind {
+	case evTick:
+		if e.aux == s.tickG && e.at == s.tickAt {
+			s.tickAt = -1
+			s.step(keepalive.Event{Kind: keepalive.EventTick})
+		}
+	case evEngine:
+		s.step(keepalive.Event{Kind: keepalive.EventKind(e.aux), Seq: e.aux2, Cause: keepalive.Cause(e.conn)})
+	case evHop:
+		s.route(e.f)
+	case evArrive:
+		if e.f.dir == dirUp {
+			s.srv.receive(&e.f)
+		} else {
+			s.clientReceive(&e.f)
+		}
+	case evBoxExpire:
+		s.boxTimer(e.conn, int(e.aux))
+	case evConnectDone:
+		s.connectDone(e.conn, connectOutcome(e.aux))
+	case evGiveUp:
+		s.tcpGiveUp(e.conn)
+	case evServerIdle:
+		s.srv.idleCheck(e.conn)
+	case evInbound:
+		s.srv.inbound()
+	case evFault:
+		s.srv.fault(int(e.aux))
+	case evFaultEnd:
+		// Nothing to do: observe() after dispatch sees the partition or restart end.
+	case evBoxSignal:
+		s.clientSignal(e.conn, keepalive.Cause(e.aux))
+	}
+}
+
+// step feeds ev to the engine at the current time, runs the returned actions and
+// re-arms the engine's tick. Actions never step the engine re-entrantly: an input
+// they cause (an immediate send failure) is scheduled as an evEngine event.
+func (s *sim) step(ev keepalive.Event) {
+	acts := s.sess.Step(s.t(s.now), ev)
+	for i := range acts {
+		if s.trace != nil {
+			s.traceAction(&acts[i])
+		}
+		s.do(&acts[i])
+	}
+	s.armTick()
+}
+
+// armTick schedules EventTick at the engine's NextDeadline, replacing a stale one by
+// bumping the generation (the old heap entry is skipped when it pops).
+func (s *sim) armTick() {
+	d := s.sess.NextDeadline()
+	if d.IsZero() {
+		s.tickAt = -1
+		s.tickG++
+		return
+	}
+	at := int64(d.Sub(Epoch))
+	if at < s.now {
+		at = s.now
+	}
+	if at == s.tickAt {
+		return
+	}
+	s.tickG++
+	s.tickAt = at
+	if at < s.end {
+		s.q.push(event{at: at, kind: evTick, aux: s.tickG})
+	}
+}
+
+// deferEngine schedules an engine input at the current time.
+func (s *sim) deferEngine(kind keepalive.EventKind, seq uint64, cause keepalive.Cause) {
+	s.schedule(event{at: s.now, kind: evEngine, aux: uint64(kind), aux2: seq, conn: uint32(cause)})
+}
