@@ -44,8 +44,12 @@ const (
 	// ReconnectPoll: a monitor checks the state every PollInterval and reconnects
 	// when it finds the session down (the seed's 30 s monitor).
 	ReconnectPoll ReconnectMode = "poll"
-	// ReconnectNever: never reconnect on its own.
+	// ReconnectNever: never reconnect on its own (EventStart on a waiting session
+	// reconnects it).
 	ReconnectNever ReconnectMode = "never"
+	// ReconnectImmediate: reconnect at once after every disconnect and every failed
+	// attempt, with no delay at all (the Baileys README example).
+	ReconnectImmediate ReconnectMode = "immediate"
 )
 
 // Config is a keep-alive policy: a plain value, comparable, with time.Duration fields.
@@ -72,6 +76,11 @@ type Config struct {
 	// byte read rather than after the last heartbeat (gRPC A8): a busy connection
 	// sends no heartbeats.
 	MeasureFromLastRead bool `yaml:"measure_from_last_read" json:"measure_from_last_read"`
+	// FixedRate makes the next heartbeat due one interval after the previous one was
+	// sent (a setInterval timer, as Baileys and the seed use) rather than one interval
+	// after the previous ping completed (whatsmeow). A ping still outstanding when
+	// the next is due delays it until the ping completes. Default: false.
+	FixedRate bool `yaml:"fixed_rate" json:"fixed_rate"`
 
 	Fallback  FallbackConfig  `yaml:"fallback" json:"fallback"`
 	Detection DetectionConfig `yaml:"detection" json:"detection"`
@@ -95,8 +104,11 @@ type FallbackConfig struct {
 
 // DetectionConfig decides when a connection is declared dead and replaced.
 type DetectionConfig struct {
-	// MaxFailures is how many consecutive heartbeat failures force a reconnect.
-	// Default: 1 (the first missed ping reply). Negative disables.
+	// MaxFailures is how many consecutive heartbeat failures (with no proof of
+	// liveness in between: a ping reply, or inbound traffic with InboundIsLiveness)
+	// force a reconnect. Default: 1 (the first missed ping reply); with
+	// StrategyFallback, Fallback.After + 1 (the secondary gets one try). Negative
+	// disables.
 	MaxFailures int `yaml:"max_failures" json:"max_failures"`
 	// MaxTimeWithoutSuccess forces a reconnect when no heartbeat succeeded for this
 	// long while heartbeats were failing (whatsmeow: 3 min). Default: 0 = off.
@@ -104,6 +116,11 @@ type DetectionConfig struct {
 	// MaxSilence forces a reconnect when nothing at all was received for this long
 	// (Baileys: 30 s + 5 s). Default: 0 = off.
 	MaxSilence time.Duration `yaml:"max_silence" json:"max_silence"`
+	// SilenceOnHeartbeat checks MaxSilence only when a heartbeat is due, just before
+	// sending it, as Baileys does inside its keep-alive timer (so a dead connection is
+	// noticed on the first heartbeat tick more than MaxSilence after the last read).
+	// Default: false = a deadline of its own at last read + MaxSilence.
+	SilenceOnHeartbeat bool `yaml:"silence_on_heartbeat" json:"silence_on_heartbeat"`
 }
 
 // ReconnectConfig configures the reconnect supervisor. The backoff fields follow
@@ -115,7 +132,8 @@ type ReconnectConfig struct {
 	BaseDelay time.Duration `yaml:"base_delay" json:"base_delay"`
 	// Multiplier grows the delay after each further failure. Default: 1.6.
 	Multiplier float64 `yaml:"multiplier" json:"multiplier"`
-	// Jitter randomises each delay by ±Jitter (a fraction). Default: 0.2.
+	// Jitter randomises each delay by ±Jitter (a fraction). Default: 0.2; a negative
+	// value means no jitter.
 	Jitter float64 `yaml:"jitter" json:"jitter"`
 	// MaxDelay caps the delay. Default: 120 s.
 	MaxDelay time.Duration `yaml:"max_delay" json:"max_delay"`
@@ -146,9 +164,14 @@ type AdaptiveConfig struct {
 	GrowAfter int `yaml:"grow_after" json:"grow_after"`
 	// GrowFactor multiplies the interval on growth. Default: 1.25.
 	GrowFactor float64 `yaml:"grow_factor" json:"grow_factor"`
-	// Margin is the safety margin kept below a learned timeout: after a disconnect
-	// that followed an idle gap g, the interval becomes g × (1 − Margin) and g
-	// becomes the learned upper bound. Default: 0.2.
+	// GrowStep, when set, makes growth additive: the interval grows by GrowStep
+	// instead of by GrowFactor (Mars: +60 s). Default: 0 = multiplicative.
+	GrowStep time.Duration `yaml:"grow_step" json:"grow_step"`
+	// Margin is the safety margin kept below what was learned. A close/reset after
+	// an idle gap g (with no safe gap known yet) sets the interval to g × (1 −
+	// Margin); probing stops once the largest gap proven safe (lo) is within Margin
+	// of the smallest gap proven unsafe (hi), lo ≥ hi × (1 − Margin), and the
+	// interval then settles at lo × (1 − Margin). Default: 0.2.
 	Margin float64 `yaml:"margin" json:"margin"`
 	// ReprobeAfter is how long the controller stays below a learned bound before it
 	// probes above it once more. Default: 24 h.

@@ -89,6 +89,14 @@ const (
 	CauseStreamError
 	// CauseLocal: the client closed the connection itself.
 	CauseLocal
+	// CauseLoggedOut: the server removed the device (ActionClose after EventLoggedOut).
+	CauseLoggedOut
+	// CauseReplaced: another client took over (ActionClose after EventReplaced).
+	CauseReplaced
+	// CauseBanned: the account is banned (ActionClose after EventBanned).
+	CauseBanned
+	// CauseStopped: the owner stopped the session (ActionClose after EventStop).
+	CauseStopped
 )
 
 // String returns the cause's name as used in logs, metrics and results.
@@ -108,6 +116,14 @@ func (c Cause) String() string {
 		return "stream_error"
 	case CauseLocal:
 		return "local"
+	case CauseLoggedOut:
+		return "logged_out"
+	case CauseReplaced:
+		return "replaced"
+	case CauseBanned:
+		return "banned"
+	case CauseStopped:
+		return "stopped"
 	}
 	return "unknown"
 }

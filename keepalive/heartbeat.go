@@ -1,0 +1,250 @@
+package keepalive
+
+import "time"
+
+// The heartbeat schedule of a connected session: at most one schedule, at most one
+// outstanding ping.
+//
+//	connected ─ interval ─► send ─┬─ presence: complete; next due one interval later
+//	                              └─ ping ─┬─ ack (≤ deadline) ─► success; next one interval later
+//	                                       └─ failed / deadline ─► failure ─► detection
+//	                                                                  ├─ dead: ActionConnect
+//	                                                                  └─ alive: next one interval later
+
+// drawInterval draws a uniformly random interval from [IntervalMin, IntervalMax].
+func (s *Session) drawInterval() int64 {
+	c := &s.policy.cfg
+	lo, hi := int64(c.IntervalMin), int64(c.IntervalMax)
+	if hi <= lo {
+		return lo
+	}
+	return lo + s.rng.Int64N(hi-lo+1)
+}
+
+// schedule makes the next heartbeat due one interval after base.
+func (s *Session) schedule(base int64) {
+	s.hbBase = base
+	if s.policy.cfg.IntervalMode == IntervalRandom {
+		s.interval = s.drawInterval()
+	}
+}
+
+// nextHeartbeat is when the next heartbeat is due (no ping outstanding).
+func (s *Session) nextHeartbeat() int64 {
+	base := s.hbBase
+	if base == noTime {
+		return noTime
+	}
+	if s.policy.cfg.MeasureFromLastRead && s.lastRecv > base {
+		base = s.lastRecv
+	}
+	return base + s.interval
+}
+
+// lastTraffic is the last time anything crossed the connection either way.
+func (s *Session) lastTraffic() int64 { return max(s.lastSend, s.lastRecv) }
+
+// sendHeartbeat sends the heartbeat(s) the strategy asks for.
+func (s *Session) sendHeartbeat(now int64) {
+	c := &s.policy.cfg
+	if c.Detection.SilenceOnHeartbeat && c.Detection.MaxSilence > 0 &&
+		now-s.lastRecv > int64(c.Detection.MaxSilence) {
+		s.forceReconnect(now, CauseSilence)
+		return
+	}
+	// The previous presence is complete: no failure came back before this send.
+	if s.presSeq != 0 {
+		s.presSeq = 0
+		s.heartbeatSucceeded(now, StrategyPresence, s.presGap)
+	}
+	gap := now - s.lastTraffic()
+	ping, presence := false, false
+	switch c.Strategy {
+	case StrategyPresence:
+		presence = true
+	case StrategyPing:
+		ping = true
+	case StrategyCombined:
+		ping, presence = true, true
+	case StrategyFallback:
+		if s.fallbackKind() == StrategyPing {
+			ping = true
+		} else {
+			presence = true
+		}
+	}
+	iv := time.Duration(s.interval)
+	if presence {
+		s.seq++
+		s.presSeq = s.seq
+		s.presGap = gap
+		s.sent++
+		s.emit(Action{Kind: ActionSendPresence, Seq: s.seq, Presence: c.Presence, Interval: iv})
+	}
+	if ping {
+		s.seq++
+		s.pingSeq = s.seq
+		s.pingSent = now
+		s.pingGap = gap
+		s.sent++
+		s.emit(Action{Kind: ActionSendPing, Seq: s.seq, Deadline: c.ReplyDeadline, Interval: iv})
+	} else {
+		s.schedule(now)
+	}
+	s.lastSend = now
+}
+
+func (s *Session) onAck(now int64, seq uint64, rtt time.Duration) {
+	if s.pingSeq == 0 || seq != s.pingSeq {
+		return // stale: an older ping, or one from a previous connection
+	}
+	if now > s.pingSent+int64(s.policy.cfg.ReplyDeadline) {
+		s.pingFailed(now) // the reply came after the deadline: a failure
+		return
+	}
+	s.pingSeq = 0
+	s.lastRecv = now
+	s.proof(now)
+	s.sampleRTT(rtt)
+	s.heartbeatSucceeded(now, StrategyPing, s.pingGap)
+	s.schedule(s.completionBase(now))
+}
+
+func (s *Session) onFailed(now int64, seq uint64) {
+	switch {
+	case seq == 0:
+	case seq == s.pingSeq:
+		s.pingFailed(now)
+	case seq == s.presSeq:
+		s.presSeq = 0
+		s.heartbeatFailed(now, StrategyPresence, s.presGap)
+	}
+}
+
+// pingFailed handles a missed reply (deadline, late ack or reported failure).
+func (s *Session) pingFailed(now int64) {
+	base := s.completionBase(now)
+	s.pingSeq = 0
+	s.pingSent = noTime
+	if s.heartbeatFailed(now, StrategyPing, s.pingGap) {
+		s.schedule(base)
+	}
+}
+
+// completionBase is what the next heartbeat is scheduled from when the
+// outstanding ping completes at now: now, or its send time with FixedRate.
+func (s *Session) completionBase(now int64) int64 {
+	if s.policy.cfg.FixedRate && s.pingSent != noTime {
+		return s.pingSent
+	}
+	return now
+}
+
+func (s *Session) onInbound(now int64) {
+	s.lastRecv = now
+	if !s.policy.cfg.InboundIsLiveness {
+		return
+	}
+	s.proof(now)
+	if s.pingSeq != 0 {
+		// gRPC: a read while a ping is outstanding proves the connection alive;
+		// the ping's own reply no longer matters.
+		base := s.completionBase(now)
+		s.pingSeq = 0
+		s.pingSent = noTime
+		s.schedule(base)
+	}
+}
+
+// proof records a proof of liveness.
+func (s *Session) proof(now int64) {
+	s.lastProof, s.lastSuccess = now, now
+	s.failures = 0
+}
+
+// heartbeatSucceeded feeds a success of kind (sent after an idle gap) to the
+// fallback and adaptive controllers.
+func (s *Session) heartbeatSucceeded(now int64, kind Strategy, gap int64) {
+	s.fallbackResult(kind, true)
+	if s.policy.cfg.IntervalMode == IntervalAdaptive && gap != noTime && s.adaptiveKind(kind) {
+		s.adaptSuccess(now, gap)
+	}
+}
+
+// heartbeatFailed counts a failure of kind and runs the detection. It returns
+// true when the connection is kept (false: a reconnect was forced).
+func (s *Session) heartbeatFailed(now int64, kind Strategy, gap int64) bool {
+	c := &s.policy.cfg
+	s.failed++
+	if s.failures < math32 {
+		s.failures++
+	}
+	s.fallbackResult(kind, false)
+	if c.IntervalMode == IntervalAdaptive && gap != noTime && s.adaptiveKind(kind) {
+		s.adaptFailure(now, gap, false)
+	}
+	d := &c.Detection
+	if d.MaxFailures > 0 && int(s.failures) >= d.MaxFailures {
+		s.forceReconnect(now, CauseHeartbeatTimeout)
+		return false
+	}
+	if d.MaxTimeWithoutSuccess > 0 && now-s.lastProof >= int64(d.MaxTimeWithoutSuccess) {
+		s.forceReconnect(now, CauseHeartbeatTimeout)
+		return false
+	}
+	return true
+}
+
+const math32 = 1<<31 - 1
+
+// adaptiveKind says whether outcomes of kind teach the adaptive controller: the
+// ping when the strategy sends pings at all, otherwise presence.
+func (s *Session) adaptiveKind(kind Strategy) bool {
+	c := &s.policy.cfg
+	switch c.Strategy {
+	case StrategyPresence:
+		return kind == StrategyPresence
+	case StrategyFallback:
+		return true
+	}
+	return kind == StrategyPing
+}
+
+// fallbackKind picks the heartbeat kind to send under StrategyFallback.
+func (s *Session) fallbackKind() Strategy {
+	f := &s.policy.cfg.Fallback
+	if !s.onSecondary {
+		return f.Primary
+	}
+	s.fbCount++
+	if int(s.fbCount) >= f.RetryPrimaryEvery {
+		s.fbCount = 0
+		return f.Primary
+	}
+	return f.Secondary
+}
+
+// fallbackResult updates the fallback switch with an outcome of kind.
+func (s *Session) fallbackResult(kind Strategy, ok bool) {
+	c := &s.policy.cfg
+	if c.Strategy != StrategyFallback || kind != c.Fallback.Primary {
+		return
+	}
+	if ok {
+		s.fbFails = 0
+		if s.onSecondary {
+			s.onSecondary = false
+			s.fbCount = 0
+			s.emit(Action{Kind: ActionAlert, Alert: AlertFallbackRecovered})
+		}
+		return
+	}
+	if s.fbFails < math32 {
+		s.fbFails++
+	}
+	if !s.onSecondary && int(s.fbFails) >= c.Fallback.After {
+		s.onSecondary = true
+		s.fbCount = 0
+		s.emit(Action{Kind: ActionAlert, Alert: AlertFallback})
+	}
+}

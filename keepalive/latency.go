@@ -1,0 +1,95 @@
+package keepalive
+
+import (
+	"math"
+	"slices"
+	"time"
+)
+
+// The latency monitor keeps, per session, the EWMA of ping RTTs, a slow baseline,
+// and the last Window samples in a ring (uint32 microseconds, saturating at
+// about 71 min) for p50/p99. It alerts (AlertLatencyHigh) once the EWMA has been
+// above Threshold (if set) or above baseline × RiseFactor for Samples consecutive
+// samples, and recovers (AlertLatencyRecovered) after Samples consecutive samples
+// below both. The baseline is an EWMA with a quarter of Alpha that does not move
+// while samples breach, so a sustained rise cannot become the new normal.
+type latency struct {
+	ring   []uint32 // microseconds
+	ewma   float64  // ns
+	base   float64  // ns
+	pos    uint16
+	n      uint16
+	breach uint16
+	calm   uint16
+	alert  bool
+}
+
+func (l *latency) ewmaDuration() time.Duration { return time.Duration(l.ewma) }
+
+// percentiles returns p50 and p99 (nearest rank) over the window.
+func (l *latency) percentiles() (p50, p99 time.Duration) {
+	if l.n == 0 {
+		return 0, 0
+	}
+	var buf [64]uint32
+	v := append(buf[:0], l.ring[:l.n]...)
+	slices.Sort(v)
+	rank := func(q float64) time.Duration {
+		i := int(math.Ceil(q*float64(len(v)))) - 1
+		i = max(0, min(i, len(v)-1))
+		return time.Duration(v[i]) * time.Microsecond
+	}
+	return rank(0.50), rank(0.99)
+}
+
+// sampleRTT feeds one ping RTT to the monitor and emits alerts.
+func (s *Session) sampleRTT(rtt time.Duration) {
+	c := &s.policy.cfg.Latency
+	if rtt < 0 {
+		rtt = 0
+	}
+	l := s.lat
+	if l == nil {
+		l = &latency{ring: make([]uint32, c.Window)}
+		s.lat = l
+	}
+	us := rtt / time.Microsecond
+	if us > math.MaxUint32 {
+		us = math.MaxUint32
+	}
+	l.ring[l.pos] = uint32(us)
+	l.pos++
+	if int(l.pos) == len(l.ring) {
+		l.pos = 0
+	}
+	if int(l.n) < len(l.ring) {
+		l.n++
+	}
+	x := float64(rtt)
+	if l.n == 1 && l.ewma == 0 && l.base == 0 {
+		l.ewma, l.base = x, x
+	} else {
+		l.ewma += c.Alpha * (x - l.ewma)
+	}
+	high := (c.Threshold > 0 && l.ewma > float64(c.Threshold)) || l.ewma > l.base*c.RiseFactor
+	if high {
+		l.calm = 0
+		if l.breach < math.MaxUint16 {
+			l.breach++
+		}
+		if !l.alert && int(l.breach) >= c.Samples {
+			l.alert = true
+			s.emit(Action{Kind: ActionAlert, Alert: AlertLatencyHigh, Value: time.Duration(l.ewma)})
+		}
+		return
+	}
+	l.base += c.Alpha / 4 * (x - l.base)
+	l.breach = 0
+	if l.calm < math.MaxUint16 {
+		l.calm++
+	}
+	if l.alert && int(l.calm) >= c.Samples {
+		l.alert = false
+		s.emit(Action{Kind: ActionAlert, Alert: AlertLatencyRecovered, Value: time.Duration(l.ewma)})
+	}
+}
