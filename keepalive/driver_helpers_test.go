@@ -47,7 +47,9 @@ type fakeConn struct {
 	presenceErr error
 }
 
-func newFakeConn(clk clockwork.Clock) *fakeConn { return &fakeConn{clk: clk, pingRTT: 40 * time.Millisecond} }
+func newFakeConn(clk clockwork.Clock) *fakeConn {
+	return &fakeConn{clk: clk, pingRTT: 40 * time.Millisecond}
+}
 
 func (c *fakeConn) record(op string, ctx context.Context, p PresenceType) {
 	call := connCall{op: op, at: c.clk.Now(), presence: p}
@@ -166,12 +168,12 @@ func withMsg(recs []map[string]any, msg, id string) []map[string]any {
 
 // harness runs an Engine on a fake clock inside a synctest bubble.
 type harness struct {
-	t    *testing.T
-	clk  *clockwork.FakeClock
-	eng  *Engine
-	reg  *prometheus.Registry
-	logs *syncBuffer
-	done chan error
+	t       *testing.T
+	clk     *clockwork.FakeClock
+	eng     *Engine
+	reg     *prometheus.Registry
+	logs    *syncBuffer
+	done    chan error
 	stopped bool
 }
 
