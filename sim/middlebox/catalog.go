@@ -166,12 +166,18 @@ func closestOf(name string, candidates []string) (string, bool) {
 	if bestD <= limit {
 		return best, true
 	}
+	if len(name) < 3 {
+		return "", false
+	}
+	best, bestD = "", -1
 	for _, c := range candidates {
-		if len(name) >= 3 && (strings.Contains(c, name) || strings.Contains(name, c)) {
-			return c, true
+		if strings.Contains(c, name) || strings.Contains(name, c) {
+			if d := editDistance(name, c); bestD < 0 || d < bestD {
+				best, bestD = c, d
+			}
 		}
 	}
-	return "", false
+	return best, bestD >= 0
 }
 
 // editDistance is the Levenshtein distance between a and b, over bytes.
