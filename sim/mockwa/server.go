@@ -348,7 +348,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		// whatsmeow sends Origin https://web.whatsapp.com while dialing this
 		// host; any client may connect to a mock.
 		InsecureSkipVerify: true,
-		CompressionMode: websocket.CompressionDisabled,
+		CompressionMode:    websocket.CompressionDisabled,
 	})
 	if err != nil {
 		s.log.Warn("websocket upgrade failed", "remote", r.RemoteAddr, "err", err)
