@@ -187,6 +187,11 @@ func (s *sim) clientReceive(f *frame) {
 	if f.conn != c.id || !c.up {
 		return
 	}
+	if c.broken && f.sent > c.brokenAt {
+		// Sent after the connection broke: a reply the server computed ahead (see
+		// server.receive) to a ping it would not have answered.
+		return
+	}
 	switch f.kind {
 	case fPong:
 		for i := range s.pings {

@@ -8,6 +8,9 @@ package sim
 //
 // seq is a counter stamped at push time: two events at the same instant run in the
 // order they were scheduled, which keeps every run deterministic.
+//
+// The engine's tick is not in the heap: it is one (time, seq) pair on the sim,
+// compared with the heap's top, so re-arming it costs nothing.
 
 // evKind names what an event does when it fires.
 type evKind uint8
@@ -77,45 +80,75 @@ type event struct {
 	f frame
 }
 
-// eventHeap is a min-heap of events by (at, seq).
+// eventHeap is a min-heap of events by (at, seq). The heap itself holds small
+// nodes (time, seq, slot); the events live in a slab of reusable slots, so sifting
+// moves 24 bytes per swap rather than whole events.
 type eventHeap struct {
-	items []event
+	nodes []hnode
+	slab  []event
+	free  []int32
 	seq   uint64
 }
 
-func (h *eventHeap) len() int { return len(h.items) }
+type hnode struct {
+	at   int64
+	seq  uint64
+	slot int32
+}
 
-func less(a, b *event) bool {
+func (h *eventHeap) len() int { return len(h.nodes) }
+
+func less(a, b *hnode) bool {
 	if a.at != b.at {
 		return a.at < b.at
 	}
 	return a.seq < b.seq
 }
 
+// nextSeq stamps a new sequence number (also used for the engine's tick, which
+// lives outside the heap).
+func (h *eventHeap) nextSeq() uint64 {
+	h.seq++
+	return h.seq
+}
+
 // push schedules e (its seq is stamped here).
 func (h *eventHeap) push(e event) {
-	h.seq++
-	e.seq = h.seq
-	h.items = append(h.items, e)
-	i := len(h.items) - 1
-	items := h.items
+	e.seq = h.nextSeq()
+	var slot int32
+	if n := len(h.free); n > 0 {
+		slot = h.free[n-1]
+		h.free = h.free[:n-1]
+		h.slab[slot] = e
+	} else {
+		slot = int32(len(h.slab))
+		h.slab = append(h.slab, e)
+	}
+	h.nodes = append(h.nodes, hnode{at: e.at, seq: e.seq, slot: slot})
+	nodes := h.nodes
+	i := len(nodes) - 1
 	for i > 0 {
 		p := (i - 1) / 2
-		if !less(&items[i], &items[p]) {
+		if !less(&nodes[i], &nodes[p]) {
 			break
 		}
-		items[i], items[p] = items[p], items[i]
+		nodes[i], nodes[p] = nodes[p], nodes[i]
 		i = p
 	}
 }
 
-// pop removes and returns the earliest event. The heap must not be empty.
-func (h *eventHeap) pop() event {
-	items := h.items
-	top := items[0]
-	n := len(items) - 1
-	items[0] = items[n]
-	items = items[:n]
+// peek returns the earliest node. The heap must not be empty.
+func (h *eventHeap) peek() *hnode { return &h.nodes[0] }
+
+// pop removes the earliest event and copies it into e. The heap must not be empty.
+func (h *eventHeap) pop(e *event) {
+	nodes := h.nodes
+	top := nodes[0]
+	*e = h.slab[top.slot]
+	h.free = append(h.free, top.slot)
+	n := len(nodes) - 1
+	nodes[0] = nodes[n]
+	nodes = nodes[:n]
 	i := 0
 	for {
 		l := 2*i + 1
@@ -123,15 +156,14 @@ func (h *eventHeap) pop() event {
 			break
 		}
 		m := l
-		if r := l + 1; r < n && less(&items[r], &items[l]) {
+		if r := l + 1; r < n && less(&nodes[r], &nodes[l]) {
 			m = r
 		}
-		if !less(&items[m], &items[i]) {
+		if !less(&nodes[m], &nodes[i]) {
 			break
 		}
-		items[i], items[m] = items[m], items[i]
+		nodes[i], nodes[m] = nodes[m], nodes[i]
 		i = m
 	}
-	h.items = items
-	return top
+	h.nodes = nodes
 }

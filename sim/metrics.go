@@ -53,10 +53,11 @@ func (m *metrics) init(s *sim) {
 	m.detectedBy = map[string]int{}
 	m.zombieStart = -1
 	m.trajStride = 1
-	m.bands = make([]Band, 0, 16)
-	m.bands = append(m.bands, Band{State: BandDown})
-	m.rtts = make([]int64, 0, 4096)
-	m.delays = make([]int64, 0, 1024)
+	m.bands = append(m.bands[:0], Band{State: BandDown})
+	if m.rtts == nil {
+		m.rtts = make([]int64, 0, 4096)
+		m.delays = make([]int64, 0, 1024)
+	}
 }
 
 // truth reports whether a message sent now would arrive.

@@ -43,9 +43,8 @@ func (v *server) init(s *sim) {
 		r /= float64(s.run.Server.BurstSize)
 	}
 	v.ratePerNs = r / float64(time.Hour)
-	if r > 0 {
+	if n := int(s.run.Server.InboundPerHour*s.run.Duration.Hours()*1.2) + 16; r > 0 && cap(v.msgs) < n {
 		// Expected count plus slack, so the slice rarely grows during a run.
-		n := int(s.run.Server.InboundPerHour*s.run.Duration.Hours()*1.2) + 16
 		v.msgs = make([]message, 0, min(n, 1<<20))
 	}
 }
@@ -116,15 +115,20 @@ func (v *server) connClosed(id uint32) {
 	}
 }
 
-// receive handles a frame reaching the server.
+// receive handles a frame that will reach the server at f.arrive, having passed
+// every box. It runs when the frame's fate is known (at routing time, up to one
+// one-way trip early) rather than at its arrival: a reply is sent at
+// f.arrive + PingServiceTime. If the server drops the connection in between (a
+// fault, an idle close), the connection is broken by then and the client drops the
+// reply, so the outcome is the same.
 func (v *server) receive(f *frame) {
 	if f.conn != v.cur {
 		return
 	}
-	v.lastRecv = v.s.now
+	v.lastRecv = max(v.lastRecv, f.arrive)
 	switch f.kind {
 	case fPing:
-		at := v.s.now + int64(v.s.run.Server.PingServiceTime)
+		at := f.arrive + int64(v.s.run.Server.PingServiceTime)
 		v.s.send(frame{conn: v.cur, dir: dirDown, kind: fPong, size: pongBytes, seq: f.seq, sent: at})
 	case fPresence:
 		v.s.m.presenceRecv++

@@ -3,10 +3,10 @@ package sim
 import (
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/kalab-dev/kalab/keepalive"
-	"github.com/kalab-dev/kalab/sim/middlebox"
 )
 
 // Epoch is the virtual wall-clock instant at which every run starts: the engine core
@@ -53,7 +53,9 @@ func SimulateWithTrace(run Run, trace TraceFunc) (Result, error) {
 	}
 	s := newSim(run, pol, trace)
 	s.loop()
-	return s.result(), nil
+	r := s.result()
+	s.release()
+	return r, nil
 }
 
 // Normalize applies the defaults of Run, Network and Server and validates the
@@ -122,8 +124,8 @@ func Normalize(run Run) (Run, error) {
 		return run, fmt.Errorf("sim: %s: must be ≥ 0, got %v", where("server.idle_close"), sv.IdleClose)
 	}
 	for i, b := range run.Path {
-		if err := validateBox(b); err != nil {
-			return run, fmt.Errorf("sim: %s: %w", where(fmt.Sprintf("path[%d] (%s)", i, b.Name)), err)
+		if err := b.Validate(); err != nil {
+			return run, fmt.Errorf("sim: %s: %w", where(fmt.Sprintf("path[%d]", i)), err)
 		}
 	}
 	for i, f := range run.Faults {
@@ -132,31 +134,6 @@ func Normalize(run Run) (Run, error) {
 		}
 	}
 	return run, nil
-}
-
-func validateBox(b middlebox.Spec) error {
-	switch b.Kind {
-	case middlebox.KindNone:
-		return nil
-	case middlebox.KindIdle:
-		switch b.Watches {
-		case middlebox.Up, middlebox.Down, middlebox.Both:
-		default:
-			return fmt.Errorf("watches: unknown %q (up, down or both)", b.Watches)
-		}
-	case middlebox.KindLifetime:
-	default:
-		return fmt.Errorf("kind: unknown %q (idle, lifetime or none)", b.Kind)
-	}
-	if b.Timeout <= 0 {
-		return fmt.Errorf("timeout: must be > 0 for a %s timer, got %v", b.Kind, b.Timeout)
-	}
-	switch b.AtExpiry {
-	case middlebox.Close, middlebox.Reset, middlebox.Blackhole:
-	default:
-		return fmt.Errorf("at_expiry: unknown %q (close, reset or blackhole)", b.AtExpiry)
-	}
-	return nil
 }
 
 func validateFault(f Fault) error {
@@ -196,13 +173,15 @@ type sim struct {
 	now   int64 // ns since start
 	end   int64
 
-	sess   *keepalive.Session
-	state  keepalive.State // the engine's state, from ActionStateChange
-	tickAt int64           // the scheduled tick (-1 = none)
-	tickG  uint64          // generation of the scheduled tick
+	sess    *keepalive.Session
+	state   keepalive.State // the engine's state, from ActionStateChange
+	tickAt  int64           // when the engine's tick fires (-1 = none)
+	tickSeq uint64          // its place among events at the same time
 
 	linkRNG   *rand.Rand
 	serverRNG *rand.Rand
+	// the PCG sources behind the engine, link and server streams (reseeded per run)
+	enginePCG, linkPCG, serverPCG *rand.PCG
 
 	// link
 	halfRTT, jitter, rto, giveUp int64
@@ -218,15 +197,56 @@ type sim struct {
 	m   metrics
 }
 
+// simPool recycles the simulator's buffers (event heap, samples, messages) across
+// runs: a suite runs thousands of days, and a day's buffers are tens of kilobytes.
+// Nothing of a pooled sim escapes into a Result (result copies what it returns).
+var simPool = sync.Pool{New: func() any {
+	return &sim{
+		linkPCG:   new(rand.PCG),
+		serverPCG: new(rand.PCG),
+		enginePCG: new(rand.PCG),
+	}
+}}
+
+// buffers are the reusable slices of a sim.
+type buffers struct {
+	nodes  []hnode
+	slab   []event
+	free   []int32
+	pings  []outstandingPing
+	bands  []Band
+	marks  []Mark
+	traj   []IntervalPoint
+	rtts   []int64
+	delays []int64
+	msgs   []message
+	boxes  []boxState
+	rngs   [3]*rand.PCG
+}
+
 func newSim(run Run, pol *keepalive.Policy, trace TraceFunc) *sim {
+	old := simPool.Get().(*sim)
+	b := buffers{
+		nodes: old.q.nodes[:0], slab: old.q.slab[:0], free: old.q.free[:0],
+		pings: old.pings[:0], bands: old.m.bands[:0], marks: old.m.marks[:0],
+		traj: old.m.traj[:0], rtts: old.m.rtts[:0], delays: old.m.delays[:0],
+		msgs: old.srv.msgs[:0], boxes: old.c.boxes[:0],
+		rngs: [3]*rand.PCG{old.enginePCG, old.linkPCG, old.serverPCG},
+	}
 	seed := run.Seed
-	s := &sim{
+	b.rngs[0].Seed(seed, streamEngine)
+	b.rngs[1].Seed(seed, streamLink)
+	b.rngs[2].Seed(seed, streamServer)
+	s := old
+	*s = sim{
 		run:       run,
 		trace:     trace,
 		end:       int64(run.Duration),
-		sess:      keepalive.NewSession(pol, rand.New(rand.NewPCG(seed, streamEngine))),
-		linkRNG:   rand.New(rand.NewPCG(seed, streamLink)),
-		serverRNG: rand.New(rand.NewPCG(seed, streamServer)),
+		enginePCG: b.rngs[0],
+		linkPCG:   b.rngs[1],
+		serverPCG: b.rngs[2],
+		linkRNG:   rand.New(b.rngs[1]),
+		serverRNG: rand.New(b.rngs[2]),
 		halfRTT:   int64(run.Network.RTT / 2),
 		jitter:    int64(run.Network.Jitter),
 		giveUp:    int64(run.Network.TCPGiveUp),
@@ -237,11 +257,27 @@ func newSim(run Run, pol *keepalive.Policy, trace TraceFunc) *sim {
 		restartEnd:     -1,
 		tickAt:         -1,
 	}
-	s.q.items = make([]event, 0, 64)
-	s.pings = make([]outstandingPing, 0, 4)
+	s.sess = keepalive.NewSession(pol, rand.New(b.rngs[0]))
+	s.q.nodes, s.q.slab, s.q.free = b.nodes, b.slab, b.free
+	s.pings = b.pings
+	s.c.boxes = b.boxes
+	s.m.bands, s.m.marks, s.m.traj = b.bands, b.marks, b.traj
+	s.m.rtts, s.m.delays = b.rtts, b.delays
+	s.srv.msgs = b.msgs
 	s.m.init(s)
 	s.srv.init(s)
 	return s
+}
+
+// release returns s to the pool, dropping its references to the caller's data.
+func (s *sim) release() {
+	s.run = Run{}
+	s.trace = nil
+	s.sess = nil
+	for i := range s.c.boxes {
+		s.c.boxes[i].spec = nil
+	}
+	simPool.Put(s)
 }
 
 // t converts a run offset into the engine's time.
@@ -263,17 +299,28 @@ func (s *sim) loop() {
 	}
 	s.srv.scheduleNextInbound()
 	s.step(keepalive.Event{Kind: keepalive.EventStart})
+	var e event
 	for s.q.len() > 0 {
-		e := s.q.pop()
-		s.now = e.at
-		if e.kind == evEnd {
-			if s.trace != nil {
-				s.traceEvent(&e)
+		if s.tickAt >= 0 {
+			top := s.q.peek()
+			if s.tickAt < top.at || (s.tickAt == top.at && s.tickSeq < top.seq) {
+				s.now = s.tickAt
+				s.tickAt = -1
+				if s.trace != nil {
+					s.trace(TraceEvent{At: time.Duration(s.now), Kind: evTick.String(), Detail: "state=" + s.state.String()})
+				}
+				s.step(keepalive.Event{Kind: keepalive.EventTick})
+				s.m.observe()
+				continue
 			}
-			break
 		}
+		s.q.pop(&e)
+		s.now = e.at
 		if s.trace != nil {
 			s.traceEvent(&e)
+		}
+		if e.kind == evEnd {
+			break
 		}
 		s.dispatch(&e)
 		s.m.observe()
@@ -284,21 +331,14 @@ func (s *sim) loop() {
 
 func (s *sim) dispatch(e *event) {
 	switch e.kind {
-	case evTick:
-		if e.aux == s.tickG && e.at == s.tickAt {
-			s.tickAt = -1
-			s.step(keepalive.Event{Kind: keepalive.EventTick})
-		}
 	case evEngine:
 		s.step(keepalive.Event{Kind: keepalive.EventKind(e.aux), Seq: e.aux2, Cause: keepalive.Cause(e.conn)})
 	case evHop:
 		s.route(e.f)
 	case evArrive:
-		if e.f.dir == dirUp {
-			s.srv.receive(&e.f)
-		} else {
+		if e.f.dir == dirDown {
 			s.clientReceive(&e.f)
-		}
+		} // up: handled when routed (route); the event only exists for the trace
 	case evBoxExpire:
 		s.boxTimer(e.conn, int(e.aux))
 	case evConnectDone:
@@ -332,13 +372,12 @@ func (s *sim) step(ev keepalive.Event) {
 	s.armTick()
 }
 
-// armTick schedules EventTick at the engine's NextDeadline, replacing a stale one by
-// bumping the generation (the old heap entry is skipped when it pops).
+// armTick sets the engine's tick to its NextDeadline (a tick at or after the end
+// of the run never fires). A re-armed tick gets a new seq, as if pushed now.
 func (s *sim) armTick() {
 	d := s.sess.NextDeadline()
 	if d.IsZero() {
 		s.tickAt = -1
-		s.tickG++
 		return
 	}
 	at := int64(d.Sub(Epoch))
@@ -348,11 +387,12 @@ func (s *sim) armTick() {
 	if at == s.tickAt {
 		return
 	}
-	s.tickG++
-	s.tickAt = at
-	if at < s.end {
-		s.q.push(event{at: at, kind: evTick, aux: s.tickG})
+	if at >= s.end {
+		s.tickAt = -1
+		return
 	}
+	s.tickAt = at
+	s.tickSeq = s.q.nextSeq()
 }
 
 // deferEngine schedules an engine input at the current time.

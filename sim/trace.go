@@ -61,11 +61,6 @@ func (d direction) String() string {
 func (s *sim) traceEvent(e *event) {
 	var detail string
 	switch e.kind {
-	case evTick:
-		if e.aux != s.tickG || e.at != s.tickAt {
-			return // a stale tick, skipped
-		}
-		detail = fmt.Sprintf("state=%s", s.state)
 	case evEngine:
 		detail = fmt.Sprintf("event=%s seq=%d", keepalive.EventKind(e.aux), e.aux2)
 	case evHop:
