@@ -84,8 +84,8 @@ func TestMarshalRejects(t *testing.T) {
 
 func TestDecodeErrors(t *testing.T) {
 	cases := map[string]string{
-		`not json`:                                 "not a results file",
-		`{"scenarios": []}`:                        "no schema_version",
+		`not json`:          "not a results file",
+		`{"scenarios": []}`: "no schema_version",
 		`{"schema_version": 99, "scenarios": []}`:  "schema_version 99 is not supported",
 		`{"schema_version": 0}`:                    "schema_version 0 is not supported",
 		`{"schema_version": 1, "scenarioz": []}`:   `unknown field "scenarioz"`,

@@ -56,13 +56,13 @@ func TestDeterministic(t *testing.T) {
 // seed, zombie time grows with it.
 func fakeSim(r sim.Run) (sim.Result, error) {
 	return sim.Result{
-		Scenario:   r.Scenario,
-		Client:     r.Client,
-		Seed:       r.Seed,
-		Duration:   r.Duration,
-		TrueUptime: 1 - float64(r.Seed)/1000,
-		ZombieTime: time.Duration(r.Seed) * time.Minute,
-		Timeline:   sim.Timeline{Bands: []sim.Band{{Start: 0, End: r.Duration, State: sim.BandUp}}},
+		Scenario:           r.Scenario,
+		Client:             r.Client,
+		Seed:               r.Seed,
+		Duration:           r.Duration,
+		TrueUptime:         1 - float64(r.Seed)/1000,
+		ZombieTime:         time.Duration(r.Seed) * time.Minute,
+		Timeline:           sim.Timeline{Bands: []sim.Band{{Start: 0, End: r.Duration, State: sim.BandUp}}},
 		IntervalTrajectory: []sim.IntervalPoint{{Interval: 25 * time.Second}},
 	}, nil
 }
