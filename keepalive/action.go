@@ -136,16 +136,11 @@ func (s State) String() string {
 }
 
 // Action is one output of a Session's Step. Only the fields its Kind names are set.
+// The one-byte fields come first so that an Action takes 40 bytes.
 type Action struct {
 	Kind ActionKind
-	// Seq identifies a heartbeat; outcomes are reported with the same Seq.
-	Seq uint64
 	// Presence is the type to send (ActionSendPresence).
 	Presence PresenceType
-	// Deadline is how long a ping reply may take (ActionSendPing).
-	Deadline time.Duration
-	// Interval is the heartbeat interval in force when the heartbeat was scheduled.
-	Interval time.Duration
 	// State and PrevState describe a transition (ActionStateChange).
 	State, PrevState State
 	// Cause is why a connection is being replaced (ActionConnect after a failure)
@@ -154,4 +149,10 @@ type Action struct {
 	// Alert and Value describe an alert (ActionAlert).
 	Alert AlertKind
 	Value time.Duration
+	// Seq identifies a heartbeat; outcomes are reported with the same Seq.
+	Seq uint64
+	// Deadline is how long a ping reply may take (ActionSendPing).
+	Deadline time.Duration
+	// Interval is the heartbeat interval in force when the heartbeat was scheduled.
+	Interval time.Duration
 }

@@ -1,6 +1,9 @@
 package keepalive
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // The adaptive interval controller (IntervalAdaptive) looks for the largest safe
 // heartbeat interval on a path whose idle timeout is unknown. Its evidence is the
@@ -40,7 +43,6 @@ type adaptive struct {
 	lo, hi    int64 // ns; 0 = unknown
 	suspect   int64 // gap of a failure not yet believed; 0 = none
 	settledAt int64 // offset when converged; noTime = probing
-	succ      int32 // consecutive successes since the last growth
 }
 
 // convergeTolerance absorbs rounding when lo × GrowFactor lands exactly on hi.
@@ -65,7 +67,7 @@ func (s *Session) adaptSettle(now int64) {
 	m := s.policy.cfg.Adaptive.Margin
 	s.interval = s.adaptClamp(int64((1 - m) * float64(a.lo)))
 	a.settledAt = now
-	a.succ = 0
+	s.adSucc = 0
 }
 
 func (s *Session) adaptGrow(cur int64) int64 {
@@ -94,7 +96,7 @@ func (s *Session) adaptSuccess(now, gap int64) {
 		}
 		a.hi = 0
 		a.settledAt = noTime
-		a.succ = 0
+		s.adSucc = 0
 		s.interval = s.adaptClamp(s.adaptGrow(s.interval))
 		return
 	}
@@ -102,11 +104,13 @@ func (s *Session) adaptSuccess(now, gap int64) {
 		s.adaptSettle(now)
 		return
 	}
-	a.succ++
-	if int(a.succ) < c.GrowAfter {
+	if s.adSucc < math.MaxUint16 {
+		s.adSucc++
+	}
+	if int(s.adSucc) < c.GrowAfter {
 		return
 	}
-	a.succ = 0
+	s.adSucc = 0
 	next := s.adaptGrow(s.interval)
 	if a.hi > 0 {
 		next = min(next, (a.lo+a.hi)/2)
@@ -138,7 +142,7 @@ func (s *Session) adaptFailure(now, gap int64, exact bool) {
 		}
 	}
 	a.suspect = 0
-	a.succ = 0
+	s.adSucc = 0
 	a.settledAt = noTime
 	if a.hi == 0 || gap < a.hi {
 		a.hi = gap

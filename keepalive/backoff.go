@@ -1,13 +1,15 @@
 package keepalive
 
 import (
+	"math"
 	"math/rand/v2"
 	"time"
 )
 
 // maxRetries caps the retry counter so that it can never overflow; far beyond the
-// point where any delay reaches MaxDelay.
-const maxRetries = 1 << 20
+// point where any delay reaches MaxDelay (ReconnectLinear's delay stops growing
+// at LinearStep × maxRetries, 36 h with 2 s steps).
+const maxRetries = math.MaxUint16
 
 // Backoff returns the delay before reconnect attempt number retries (0 = the first
 // retry) under ReconnectBackoff, exactly as grpc-go's backoff.Exponential does:

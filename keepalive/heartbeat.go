@@ -1,6 +1,9 @@
 package keepalive
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // The heartbeat schedule of a connected session: at most one schedule, at most one
 // outstanding ping.
@@ -55,7 +58,7 @@ func (s *Session) sendHeartbeat(now int64) {
 	// The previous presence is complete: no failure came back before this send.
 	if s.presSeq != 0 {
 		s.presSeq = 0
-		s.heartbeatSucceeded(now, StrategyPresence, s.presGap)
+		s.heartbeatSucceeded(now, StrategyPresence, s.hbGap)
 	}
 	gap := now - s.lastTraffic()
 	ping, presence := false, false
@@ -77,21 +80,27 @@ func (s *Session) sendHeartbeat(now int64) {
 	if presence {
 		s.seq++
 		s.presSeq = s.seq
-		s.presGap = gap
-		s.sent++
+		s.sent = satInc(s.sent)
 		s.emit(Action{Kind: ActionSendPresence, Seq: s.seq, Presence: c.Presence, Interval: iv})
 	}
 	if ping {
 		s.seq++
 		s.pingSeq = s.seq
 		s.pingSent = now
-		s.pingGap = gap
-		s.sent++
+		s.sent = satInc(s.sent)
 		s.emit(Action{Kind: ActionSendPing, Seq: s.seq, Deadline: c.ReplyDeadline, Interval: iv})
 	} else {
 		s.schedule(now)
 	}
+	s.hbGap = gap
 	s.lastSend = now
+}
+
+func satInc(n uint32) uint32 {
+	if n == math.MaxUint32 {
+		return n
+	}
+	return n + 1
 }
 
 func (s *Session) onAck(now int64, seq uint64, rtt time.Duration) {
@@ -99,14 +108,14 @@ func (s *Session) onAck(now int64, seq uint64, rtt time.Duration) {
 		return // stale: an older ping, or one from a previous connection
 	}
 	if now > s.pingSent+int64(s.policy.cfg.ReplyDeadline) {
-		s.pingFailed(now) // the reply came after the deadline: a failure
+		s.pingExpired(now) // the reply came after the deadline: too late
 		return
 	}
 	s.pingSeq = 0
 	s.lastRecv = now
 	s.proof(now)
 	s.sampleRTT(rtt)
-	s.heartbeatSucceeded(now, StrategyPing, s.pingGap)
+	s.heartbeatSucceeded(now, StrategyPing, s.hbGap)
 	s.schedule(s.completionBase(now))
 }
 
@@ -117,7 +126,7 @@ func (s *Session) onFailed(now int64, seq uint64) {
 		s.pingFailed(now)
 	case seq == s.presSeq:
 		s.presSeq = 0
-		s.heartbeatFailed(now, StrategyPresence, s.presGap)
+		s.heartbeatFailed(now, StrategyPresence, s.hbGap)
 	}
 }
 
@@ -126,7 +135,7 @@ func (s *Session) pingFailed(now int64) {
 	base := s.completionBase(now)
 	s.pingSeq = 0
 	s.pingSent = noTime
-	if s.heartbeatFailed(now, StrategyPing, s.pingGap) {
+	if s.heartbeatFailed(now, StrategyPing, s.hbGap) {
 		s.schedule(base)
 	}
 }
@@ -140,25 +149,34 @@ func (s *Session) completionBase(now int64) int64 {
 	return now
 }
 
+// onInbound records a read. With InboundIsLiveness it is a proof of liveness: a
+// ping outstanding since before it no longer fails at its deadline (gRPC: a read
+// while a ping is outstanding proves the connection alive), but it stays
+// outstanding until its reply or deadline, so that two pings are never in flight.
 func (s *Session) onInbound(now int64) {
 	s.lastRecv = now
-	if !s.policy.cfg.InboundIsLiveness {
-		return
+	if s.policy.cfg.InboundIsLiveness {
+		s.proof(now)
 	}
-	s.proof(now)
-	if s.pingSeq != 0 {
-		// gRPC: a read while a ping is outstanding proves the connection alive;
-		// the ping's own reply no longer matters.
+}
+
+// pingExpired handles an outstanding ping whose reply deadline has passed: a
+// failure, unless inbound traffic proved the connection alive since it was sent.
+func (s *Session) pingExpired(now int64) {
+	if s.policy.cfg.InboundIsLiveness && s.lastSuccess != noTime && s.lastSuccess > s.pingSent {
 		base := s.completionBase(now)
 		s.pingSeq = 0
 		s.pingSent = noTime
+		s.heartbeatSucceeded(now, StrategyPing, s.hbGap)
 		s.schedule(base)
+		return
 	}
+	s.pingFailed(now)
 }
 
 // proof records a proof of liveness.
 func (s *Session) proof(now int64) {
-	s.lastProof, s.lastSuccess = now, now
+	s.lastSuccess = now
 	s.failures = 0
 }
 
@@ -175,8 +193,8 @@ func (s *Session) heartbeatSucceeded(now int64, kind Strategy, gap int64) {
 // true when the connection is kept (false: a reconnect was forced).
 func (s *Session) heartbeatFailed(now int64, kind Strategy, gap int64) bool {
 	c := &s.policy.cfg
-	s.failed++
-	if s.failures < math32 {
+	s.failed = satInc(s.failed)
+	if s.failures < math.MaxInt32 {
 		s.failures++
 	}
 	s.fallbackResult(kind, false)
@@ -188,14 +206,14 @@ func (s *Session) heartbeatFailed(now int64, kind Strategy, gap int64) bool {
 		s.forceReconnect(now, CauseHeartbeatTimeout)
 		return false
 	}
-	if d.MaxTimeWithoutSuccess > 0 && now-s.lastProof >= int64(d.MaxTimeWithoutSuccess) {
+	// Time without success counts from the later of the last success and the
+	// connection's start (whatsmeow starts lastSuccess with the keep-alive loop).
+	if d.MaxTimeWithoutSuccess > 0 && now-max(s.lastSuccess, s.connectedAt) >= int64(d.MaxTimeWithoutSuccess) {
 		s.forceReconnect(now, CauseHeartbeatTimeout)
 		return false
 	}
 	return true
 }
-
-const math32 = 1<<31 - 1
 
 // adaptiveKind says whether outcomes of kind teach the adaptive controller: the
 // ping when the strategy sends pings at all, otherwise presence.
@@ -239,7 +257,7 @@ func (s *Session) fallbackResult(kind Strategy, ok bool) {
 		}
 		return
 	}
-	if s.fbFails < math32 {
+	if s.fbFails < math.MaxUint16 {
 		s.fbFails++
 	}
 	if !s.onSecondary && int(s.fbFails) >= c.Fallback.After {

@@ -11,12 +11,14 @@ import (
 // about 71 min) for p50/p99. It alerts (AlertLatencyHigh) once the EWMA has been
 // above Threshold (if set) or above baseline × RiseFactor for Samples consecutive
 // samples, and recovers (AlertLatencyRecovered) after Samples consecutive samples
-// below both. The baseline is an EWMA with a quarter of Alpha that does not move
-// while samples breach, so a sustained rise cannot become the new normal.
+// below both. The baseline starts at the first sample and is an EWMA with a
+// quarter of Alpha fed only by samples that are not themselves above baseline ×
+// RiseFactor, and not while an alert is in force, so a sustained rise cannot
+// become the new normal.
 type latency struct {
 	ring   []uint32 // microseconds
-	ewma   float64  // ns
-	base   float64  // ns
+	ewma   float32  // ns (float32 keeps the struct at 48 bytes; ≈ 1e-7 relative error)
+	base   float32  // ns
 	pos    uint16
 	n      uint16
 	breach uint16
@@ -66,12 +68,17 @@ func (s *Session) sampleRTT(rtt time.Duration) {
 		l.n++
 	}
 	x := float64(rtt)
-	if l.n == 1 && l.ewma == 0 && l.base == 0 {
-		l.ewma, l.base = x, x
+	ewma, base := float64(l.ewma), float64(l.base)
+	if l.n == 1 && ewma == 0 && base == 0 {
+		ewma, base = x, x
 	} else {
-		l.ewma += c.Alpha * (x - l.ewma)
+		ewma += c.Alpha * (x - ewma)
 	}
-	high := (c.Threshold > 0 && l.ewma > float64(c.Threshold)) || l.ewma > l.base*c.RiseFactor
+	high := (c.Threshold > 0 && ewma > float64(c.Threshold)) || ewma > base*c.RiseFactor
+	if !high && !l.alert && x <= base*c.RiseFactor {
+		base += c.Alpha / 4 * (x - base)
+	}
+	l.ewma, l.base = float32(ewma), float32(base)
 	if high {
 		l.calm = 0
 		if l.breach < math.MaxUint16 {
@@ -79,17 +86,16 @@ func (s *Session) sampleRTT(rtt time.Duration) {
 		}
 		if !l.alert && int(l.breach) >= c.Samples {
 			l.alert = true
-			s.emit(Action{Kind: ActionAlert, Alert: AlertLatencyHigh, Value: time.Duration(l.ewma)})
+			s.emit(Action{Kind: ActionAlert, Alert: AlertLatencyHigh, Value: time.Duration(ewma)})
 		}
 		return
 	}
-	l.base += c.Alpha / 4 * (x - l.base)
 	l.breach = 0
 	if l.calm < math.MaxUint16 {
 		l.calm++
 	}
 	if l.alert && int(l.calm) >= c.Samples {
 		l.alert = false
-		s.emit(Action{Kind: ActionAlert, Alert: AlertLatencyRecovered, Value: time.Duration(l.ewma)})
+		s.emit(Action{Kind: ActionAlert, Alert: AlertLatencyRecovered, Value: time.Duration(ewma)})
 	}
 }

@@ -43,6 +43,10 @@ const (
 	MaxLatencyWindow = 1024
 )
 
+// maxCount bounds the count fields (GrowAfter, Fallback.After, ...): the session
+// keeps its counters in 16 bits.
+const maxCount = 1<<16 - 1
+
 // ApplyDefaults replaces every zero-valued field of c with its documented default.
 // It is the only place defaults are decided.
 func (c *Config) ApplyDefaults() {
@@ -200,8 +204,11 @@ func (c *Config) validateFallback() error {
 	if f.After < 1 {
 		return fieldErr("fallback.after", "must be ≥ 1", f.After)
 	}
-	if f.RetryPrimaryEvery < 1 {
-		return fieldErr("fallback.retry_primary_every", "must be ≥ 1", f.RetryPrimaryEvery)
+	if f.After > maxCount {
+		return fieldErr("fallback.after", fmt.Sprintf("must be ≤ %d", maxCount), f.After)
+	}
+	if f.RetryPrimaryEvery < 1 || f.RetryPrimaryEvery > maxCount {
+		return fieldErr("fallback.retry_primary_every", fmt.Sprintf("must be within [1, %d]", maxCount), f.RetryPrimaryEvery)
 	}
 	if m := c.Detection.MaxFailures; m > 0 && m <= f.After {
 		return fieldErr("detection.max_failures",
@@ -258,8 +265,8 @@ func (c *Config) validateAdaptive() error {
 		return fieldErr("adaptive.detection_budget",
 			fmt.Sprintf("must be ≥ adaptive.floor + reply_deadline (%v)", a.Floor+c.ReplyDeadline), a.DetectionBudget)
 	}
-	if a.GrowAfter < 1 {
-		return fieldErr("adaptive.grow_after", "must be ≥ 1", a.GrowAfter)
+	if a.GrowAfter < 1 || a.GrowAfter > maxCount {
+		return fieldErr("adaptive.grow_after", fmt.Sprintf("must be within [1, %d]", maxCount), a.GrowAfter)
 	}
 	if a.GrowFactor <= 1 {
 		return fieldErr("adaptive.grow_factor", "must be > 1", a.GrowFactor)
@@ -289,8 +296,8 @@ func (l LatencyConfig) validate() error {
 	if l.RiseFactor <= 1 {
 		return fieldErr("latency.rise_factor", "must be > 1", l.RiseFactor)
 	}
-	if l.Samples < 1 {
-		return fieldErr("latency.samples", "must be ≥ 1", l.Samples)
+	if l.Samples < 1 || l.Samples > maxCount {
+		return fieldErr("latency.samples", fmt.Sprintf("must be within [1, %d]", maxCount), l.Samples)
 	}
 	return nil
 }

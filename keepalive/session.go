@@ -61,27 +61,25 @@ type Session struct {
 	pingSeq  uint64 // outstanding ping, 0 = none
 	presSeq  uint64 // last presence whose failure may still arrive, 0 = none
 	pingSent int64
-	pingGap  int64 // idle gap before the outstanding ping was sent
-	presGap  int64 // idle gap before the pending presence was sent
+	hbGap    int64 // idle gap before the last heartbeat was sent
 	hbBase   int64 // next heartbeat is due at hbBase + interval
 	interval int64 // current interval (ns)
 
 	lastSend    int64
 	lastRecv    int64
-	lastProof   int64 // last proof of liveness since connect (for MaxTimeWithoutSuccess)
-	lastSuccess int64 // last proof of liveness ever (Health)
+	lastSuccess int64 // last proof of liveness (ping reply, or inbound with InboundIsLiveness)
 	connectedAt int64
 	reconnectAt int64 // StateWaiting: when to connect; noTime = never
 
-	sent, failed uint64
-
-	failures   int32 // consecutive failures (detection)
-	retries    int32 // reconnect supervisor's counter
-	reconnects int32
-	fbFails    int32 // consecutive primary failures (fallback)
-	fbCount    int32 // secondary heartbeats since the last primary retry
-
 	ad adaptive
+
+	sent, failed uint32 // heartbeats sent and failed (saturating)
+	failures     int32  // consecutive failures (detection)
+	reconnects   int32
+	retries      uint16 // reconnect supervisor's counter (saturating)
+	fbFails      uint16 // consecutive primary failures (fallback, saturating)
+	fbCount      uint16 // secondary heartbeats since the last primary retry
+	adSucc       uint16 // adaptive: consecutive successes since the last growth
 
 	state       State
 	lastCause   Cause
@@ -104,11 +102,12 @@ func NewSession(p *Policy, rng *rand.Rand) *Session {
 
 func (s *Session) reset() {
 	s.now = 0
-	s.pingSent, s.pingGap, s.presGap = noTime, noTime, noTime
+	s.pingSent, s.hbGap = noTime, noTime
 	s.hbBase = noTime
-	s.lastSend, s.lastRecv, s.lastProof, s.lastSuccess = noTime, noTime, noTime, noTime
+	s.lastSend, s.lastRecv, s.lastSuccess = noTime, noTime, noTime
 	s.connectedAt, s.reconnectAt = noTime, noTime
 	s.ad.reset()
+	s.adSucc = 0
 }
 
 // resetInterval sets the interval for the policy's mode from scratch.
@@ -118,6 +117,7 @@ func (s *Session) resetInterval() {
 	case IntervalAdaptive:
 		s.interval = int64(min(c.Adaptive.Initial, s.policy.ceiling))
 		s.ad.reset()
+		s.adSucc = 0
 	case IntervalRandom:
 		s.interval = s.drawInterval()
 	default:
@@ -145,6 +145,9 @@ func (s *Session) Step(now time.Time, ev Event) []Action {
 	if s.state == StateStopped {
 		return nil
 	}
+	if s.out == nil {
+		s.out = make([]Action, 0, 2) // most steps emit at most two actions
+	}
 	s.out = s.out[:0]
 	s.step(now, ev)
 	return s.out
@@ -152,7 +155,7 @@ func (s *Session) Step(now time.Time, ev Event) []Action {
 
 // AppendStep is Step appending the actions to dst instead of to the session's
 // own buffer: a driver that handles many sessions from one goroutine can reuse
-// one buffer for all of them and save the per-session buffer (≈ 160 B).
+// one buffer for all of them and save the per-session buffer (80 B).
 func (s *Session) AppendStep(dst []Action, now time.Time, ev Event) []Action {
 	if s.state == StateStopped {
 		return dst
@@ -264,7 +267,6 @@ func (s *Session) onConnected(now int64) {
 	c := &s.policy.cfg
 	s.connectedAt = now
 	s.lastSend, s.lastRecv = now, now // the handshake is traffic both ways
-	s.lastProof = now
 	s.pingSeq, s.presSeq = 0, 0
 	s.pingSent = noTime
 	s.failures = 0
@@ -344,7 +346,7 @@ func (s *Session) onTick(now int64) {
 		}
 	case StateConnected:
 		if s.pingSeq != 0 && now >= s.pingSent+int64(s.policy.cfg.ReplyDeadline) {
-			s.pingFailed(now)
+			s.pingExpired(now)
 			if s.state != StateConnected {
 				return
 			}
@@ -382,7 +384,9 @@ func (s *Session) onConfigChanged(now int64, p *Policy) {
 	}
 	if s.state == StateWaiting && c.Reconnect != old.Reconnect && s.reconnectAt != noTime {
 		// Re-plan the pending attempt under the new supervisor policy.
-		s.retries = max(s.retries-1, 0)
+		if s.retries > 0 {
+			s.retries--
+		}
 		s.supervise(now, false)
 	}
 }
@@ -394,8 +398,8 @@ func (s *Session) Health() Health {
 		Interval:            time.Duration(s.interval),
 		ConsecutiveFailures: int(s.failures),
 		Reconnects:          int(s.reconnects),
-		HeartbeatsSent:      s.sent,
-		HeartbeatsFailed:    s.failed,
+		HeartbeatsSent:      uint64(s.sent),
+		HeartbeatsFailed:    uint64(s.failed),
 		OnSecondary:         s.onSecondary,
 	}
 	if s.lastSuccess != noTime {

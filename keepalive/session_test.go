@@ -225,15 +225,21 @@ func TestMaxSilenceOnHeartbeatLikeBaileys(t *testing.T) {
 	assert.Equal(t, []Action{{Kind: ActionConnect, Cause: CauseSilence}, stateChange(StateConnected, StateConnecting)}, acts)
 }
 
-func TestInboundIsLivenessClearsPing(t *testing.T) {
+func TestInboundIsLivenessExcusesAMissedReply(t *testing.T) {
 	cfg := pingFixed(20 * time.Second)
 	cfg.InboundIsLiveness = true
 	h := connectedCore(t, cfg)
-	h.tick()
+	h.tick() // ping 1 at 20 s
 	assert.Empty(t, h.at(22*time.Second).ev(EventInbound))
-	assert.Equal(t, 42*time.Second, h.deadline(), "ping cleared, next from the read")
 	assert.Equal(t, ct0.Add(22*time.Second), h.s.Health().LastSuccess)
-	assert.Empty(t, h.step(Event{Kind: EventHeartbeatAck, Seq: 1}), "its reply is stale")
+	assert.Equal(t, 25*time.Second, h.deadline(), "the ping stays outstanding until its deadline")
+	assert.Empty(t, h.tick(), "no failure: the read proved the connection alive")
+	assert.Equal(t, uint64(0), h.s.Health().HeartbeatsFailed)
+	assert.Equal(t, 45*time.Second, h.deadline())
+	// Without a read since the ping, the deadline is a failure.
+	h.tick()
+	_, ok := findAct(h.tick(), ActionConnect)
+	assert.True(t, ok)
 }
 
 func TestInboundWithoutLivenessDoesNotClearPing(t *testing.T) {

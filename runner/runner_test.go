@@ -189,3 +189,21 @@ func TestProgress(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"1/6", "2/6", "3/6", "4/6", "5/6", "6/6"}, seen)
 }
+
+// BenchmarkSuite runs the whole built-in suite (every scenario × client × seed) on
+// all cores; metric runs/s.
+func BenchmarkSuite(b *testing.B) {
+	ss, err := scenarios.Suite()
+	require.NoError(b, err)
+	runs := 0
+	for _, s := range ss {
+		runs += len(s.Clients) * len(s.Seeds)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := Execute(context.Background(), ss, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(runs*b.N)/b.Elapsed().Seconds(), "runs/s")
+}
