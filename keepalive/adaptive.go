@@ -161,14 +161,24 @@ func (s *Session) adaptFailure(now, gap int64, exact bool) {
 	}
 }
 
-// adaptDisconnect feeds a close or reset of an idle connection to the controller.
+// adaptDisconnect feeds a close or reset to the controller. On an idle connection
+// the gap since the last traffic measures the timeout itself. With a ping
+// outstanding, the close or reset answers that ping (a box that dropped the state
+// silently and resets the next packet, like AWS NLB): it is a failure of the ping,
+// after the gap that preceded it, as a missed reply would be.
 func (s *Session) adaptDisconnect(now int64, c Cause) {
-	if s.policy.cfg.IntervalMode != IntervalAdaptive || s.pingSeq != 0 {
+	if s.policy.cfg.IntervalMode != IntervalAdaptive {
 		return
 	}
 	switch c {
 	case CauseClosed, CauseReset, CauseUnknown:
 	default:
+		return
+	}
+	if s.pingSeq != 0 {
+		if s.hbGap != noTime {
+			s.adaptFailure(now, s.hbGap, false)
+		}
 		return
 	}
 	if lt := s.lastTraffic(); lt != noTime {

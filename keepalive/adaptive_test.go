@@ -292,6 +292,7 @@ func TestAdaptiveIgnoresStreamErrorsAndLocalCloses(t *testing.T) {
 type idlePath struct {
 	timeout   time.Duration
 	blackhole bool
+	resetNext bool // blackhole that answers the next packet with an RST (AWS NLB)
 	rtt       time.Duration
 }
 
@@ -316,6 +317,13 @@ func runIdlePath(t *testing.T, cfg Config, path idlePath, dur time.Duration) (ti
 		acts := h.tick()
 		if p, ok := findAct(acts, ActionSendPing); ok {
 			if path.blackhole && h.elapsed()-lastTraffic >= path.timeout {
+				if path.resetNext {
+					losses++
+					h.at(h.elapsed() + path.rtt/2).step(Event{Kind: EventDisconnected, Cause: CauseReset})
+					require.Equal(t, StateConnecting, h.s.State())
+					h.at(h.elapsed() + path.rtt).ev(EventConnected)
+					lastTraffic = h.elapsed()
+				}
 				continue // no reply; the deadline fires next
 			}
 			h.at(h.elapsed() + path.rtt).step(Event{Kind: EventHeartbeatAck, Seq: p.Seq, RTT: path.rtt})
@@ -337,11 +345,12 @@ func TestAdaptiveConvergesBehindUnknownIdleTimeouts(t *testing.T) {
 	cfg.Reconnect = ReconnectConfig{} // default backoff: immediate is not needed here
 	cfg.Reconnect.Mode = ReconnectImmediate
 	for _, timeout := range []time.Duration{10, 45, 60, 100, 350, 900} {
-		for _, blackhole := range []bool{false, true} {
-			name := fmt.Sprintf("%ds/blackhole=%v", timeout, blackhole)
+		for _, expiry := range []string{"close", "blackhole", "reset-next"} {
+			name := fmt.Sprintf("%ds/%s", timeout, expiry)
 			t.Run(name, func(t *testing.T) {
 				T := timeout * time.Second
-				iv, losses := runIdlePath(t, cfg, idlePath{timeout: T, blackhole: blackhole, rtt: 150 * time.Millisecond}, 24*time.Hour)
+				path := idlePath{timeout: T, blackhole: expiry != "close", resetNext: expiry == "reset-next", rtt: 150 * time.Millisecond}
+				iv, losses := runIdlePath(t, cfg, path, 24*time.Hour)
 				ratio := float64(iv) / float64(T)
 				t.Logf("interval %v (%.2f × timeout), %d connections lost", iv, ratio, losses)
 				assert.GreaterOrEqual(t, ratio, 0.5, "interval %v", iv)
@@ -350,4 +359,16 @@ func TestAdaptiveConvergesBehindUnknownIdleTimeouts(t *testing.T) {
 			})
 		}
 	}
+}
+
+func TestAdaptiveResetAnsweringAPingIsAFailureOfThePing(t *testing.T) {
+	h := connectedCore(t, adaptiveCfg())
+	_, ok := findAct(h.tick(), ActionSendPing) // after a 25 s gap
+	require.True(t, ok)
+	// The box dropped the state silently and resets the ping: a failure after 25 s.
+	h.at(h.elapsed() + 100*time.Millisecond).step(Event{Kind: EventDisconnected, Cause: CauseReset})
+	lo, hi, _ := bounds(h)
+	assert.Zero(t, lo)
+	assert.Equal(t, 25*time.Second, hi, "the gap before the ping, not since it")
+	assert.Equal(t, 25*time.Second/3, h.s.Interval())
 }
