@@ -93,8 +93,9 @@ func (m Metric) Format(v float64) string {
 	}
 }
 
-// FormatSeconds writes a number of seconds as a rounded Go duration: milliseconds
-// below 10 s, whole seconds above.
+// FormatSeconds writes a number of seconds as a rounded Go duration without zero
+// trailing units: milliseconds below 10 s, whole seconds above ("1.235s", "14m3s",
+// "24h").
 func FormatSeconds(s float64) string {
 	if math.IsNaN(s) || math.IsInf(s, 0) {
 		return strconv.FormatFloat(s, 'f', -1, 64)
@@ -105,9 +106,16 @@ func FormatSeconds(s float64) string {
 		return "0s"
 	case d < 10*time.Second:
 		return d.Round(time.Millisecond).String()
-	default:
-		return d.Round(time.Second).String()
 	}
+	str := d.Round(time.Second).String()
+	// "24h0m0s" → "24h", "2h4m0s" → "2h4m".
+	if t, ok := strings.CutSuffix(str, "m0s"); ok {
+		str = t + "m"
+	}
+	if t, ok := strings.CutSuffix(str, "h0m"); ok {
+		str = t + "h"
+	}
+	return str
 }
 
 // Op is a comparison operator of an expectation.

@@ -115,6 +115,10 @@ func TestFormat(t *testing.T) {
 	assert.Equal(t, "14m3s", z.Format(843.4))
 	assert.Equal(t, "1.235s", z.Format(1.2345))
 	assert.Equal(t, "0s", z.Format(0))
+	assert.Equal(t, "24h", z.Format(86400))
+	assert.Equal(t, "2h4m", z.Format(7440))
+	assert.Equal(t, "5m", z.Format(300))
+	assert.Equal(t, "1h0m1s", z.Format(3601))
 	d, _ := LookupMetric("disconnects_per_day")
 	assert.Equal(t, "3.25", d.Format(3.25))
 }

@@ -139,7 +139,12 @@ func printScenario(w io.Writer, s reports.Scenario) {
 	if !s.Passed {
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(w, "\n== %s [%s]  path: %s  (%s × %d seeds)\n", s.Name, verdict, s.PathText, s.Duration, len(s.Seeds))
+	seeds := "seeds"
+	if len(s.Seeds) == 1 {
+		seeds = "seed"
+	}
+	fmt.Fprintf(w, "\n== %s [%s]  path: %s  (%s × %d %s)\n", s.Name, verdict, s.PathText,
+		scenarios.FormatSeconds(s.Duration.Seconds()), len(s.Seeds), seeds)
 	if s.Description != "" {
 		fmt.Fprintf(w, "   %s\n", s.Description)
 	}
