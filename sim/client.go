@@ -124,14 +124,14 @@ func (s *sim) connect() {
 	if s.partitioned(start) {
 		dep, ok := s.afterPartition(start, int64(1e9), int64(s.run.Network.ConnectTimeout))
 		if !ok {
-			s.schedule(event{at: start + int64(s.run.Network.ConnectTimeout), kind: evConnectDone, conn: c.id, aux: uint64(connectTimeout)})
+			s.schedule(&event{at: start + int64(s.run.Network.ConnectTimeout), kind: evConnectDone, conn: c.id, aux: uint64(connectTimeout)})
 			return
 		}
 		start = dep
 	}
 	if start < s.restartEnd {
 		rtt := s.oneWay(start) + s.oneWay(start)
-		s.schedule(event{at: start + rtt, kind: evConnectDone, conn: c.id, aux: uint64(connectRefused)})
+		s.schedule(&event{at: start + rtt, kind: evConnectDone, conn: c.id, aux: uint64(connectRefused)})
 		return
 	}
 	at := start
@@ -139,7 +139,7 @@ func (s *sim) connect() {
 		at += s.oneWay(at) + s.lossDelay()
 		at += s.oneWay(at) + s.lossDelay()
 	}
-	s.schedule(event{at: at, kind: evConnectDone, conn: c.id, aux: uint64(connectOK)})
+	s.schedule(&event{at: at, kind: evConnectDone, conn: c.id, aux: uint64(connectOK)})
 }
 
 // connectDone ends the attempt id.

@@ -113,16 +113,16 @@ func (h *eventHeap) nextSeq() uint64 {
 }
 
 // push schedules e (its seq is stamped here).
-func (h *eventHeap) push(e event) {
+func (h *eventHeap) push(e *event) {
 	e.seq = h.nextSeq()
 	var slot int32
 	if n := len(h.free); n > 0 {
 		slot = h.free[n-1]
 		h.free = h.free[:n-1]
-		h.slab[slot] = e
+		h.slab[slot] = *e
 	} else {
 		slot = int32(len(h.slab))
-		h.slab = append(h.slab, e)
+		h.slab = append(h.slab, *e)
 	}
 	h.nodes = append(h.nodes, hnode{at: e.at, seq: e.seq, slot: slot})
 	nodes := h.nodes

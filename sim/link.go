@@ -178,6 +178,6 @@ func (s *sim) vanish(f *frame) {
 	at := f.sent + s.giveUp
 	if c.giveUpAt < 0 || at < c.giveUpAt {
 		c.giveUpAt = at
-		s.schedule(event{at: at, kind: evGiveUp, conn: c.id})
+		s.schedule(&event{at: at, kind: evGiveUp, conn: c.id})
 	}
 }

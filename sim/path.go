@@ -74,7 +74,7 @@ func (s *sim) armBoxes() {
 		default:
 			continue
 		}
-		s.schedule(event{at: b.expiry, kind: evBoxExpire, conn: c.id, aux: uint64(k)})
+		s.schedule(&event{at: b.expiry, kind: evBoxExpire, conn: c.id, aux: uint64(k)})
 	}
 }
 
@@ -126,7 +126,7 @@ func (s *sim) route(f frame) {
 			return
 		}
 		if p >= b.expiry {
-			s.schedule(event{at: p, kind: evHop, conn: f.conn, f: f})
+			s.schedule(&event{at: p, kind: evHop, conn: f.conn, f: f})
 			return
 		}
 		if b.watches(f.dir) && p > b.last {
@@ -139,11 +139,11 @@ func (s *sim) route(f frame) {
 		// one event fewer per frame. The trace still shows the arrival in order.
 		s.srv.receive(&f)
 		if s.trace != nil {
-			s.schedule(event{at: f.arrive, kind: evArrive, conn: f.conn, f: f})
+			s.schedule(&event{at: f.arrive, kind: evArrive, conn: f.conn, f: f})
 		}
 		return
 	}
-	s.schedule(event{at: f.arrive, kind: evArrive, conn: f.conn, f: f})
+	s.schedule(&event{at: f.arrive, kind: evArrive, conn: f.conn, f: f})
 }
 
 // dropAtBox handles f meeting box k after it expired at p: the connection's state is
@@ -153,7 +153,7 @@ func (s *sim) dropAtBox(f *frame, b *boxState, k int, p int64) {
 	if b.spec.ResetOnNextPacket {
 		back := p + (p - f.dep)
 		if f.dir == dirUp {
-			s.schedule(event{at: back, kind: evBoxSignal, conn: f.conn, aux: uint64(keepalive.CauseReset)})
+			s.schedule(&event{at: back, kind: evBoxSignal, conn: f.conn, aux: uint64(keepalive.CauseReset)})
 		} else {
 			s.srv.connClosed(f.conn)
 		}
@@ -173,7 +173,7 @@ func (s *sim) boxTimer(id uint32, k int) {
 		return
 	}
 	if b.expiry > s.now {
-		s.schedule(event{at: b.expiry, kind: evBoxExpire, conn: id, aux: uint64(k)})
+		s.schedule(&event{at: b.expiry, kind: evBoxExpire, conn: id, aux: uint64(k)})
 		return
 	}
 	b.dead = true
@@ -205,7 +205,7 @@ func (s *sim) boxTimer(id uint32, k int) {
 		at = s.partitionEnd
 	}
 	at += s.halfRTT * int64(k+1) / int64(n+1)
-	s.schedule(event{at: at, kind: evBoxSignal, conn: id, aux: uint64(sig)})
+	s.schedule(&event{at: at, kind: evBoxSignal, conn: id, aux: uint64(sig)})
 	s.srv.connClosed(id)
 }
 

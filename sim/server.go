@@ -57,7 +57,7 @@ func (v *server) scheduleNextInbound() {
 	gap := int64(v.s.serverRNG.ExpFloat64() / v.ratePerNs)
 	at := v.s.now + gap
 	if at < v.s.end {
-		v.s.schedule(event{at: at, kind: evInbound})
+		v.s.schedule(&event{at: at, kind: evInbound})
 	}
 }
 
@@ -99,7 +99,7 @@ func (v *server) login(id uint32) {
 	v.cur = id
 	v.lastRecv = v.s.now
 	if ic := v.s.run.Server.IdleClose; ic > 0 {
-		v.s.schedule(event{at: v.s.now + int64(ic), kind: evServerIdle, conn: id})
+		v.s.schedule(&event{at: v.s.now + int64(ic), kind: evServerIdle, conn: id})
 	}
 	for i := v.firstQueued; i < len(v.msgs); i++ {
 		if !v.msgs[i].delivered {
@@ -142,7 +142,7 @@ func (v *server) idleCheck(id uint32) {
 	}
 	ic := int64(v.s.run.Server.IdleClose)
 	if due := v.lastRecv + ic; due > v.s.now {
-		v.s.schedule(event{at: due, kind: evServerIdle, conn: id})
+		v.s.schedule(&event{at: due, kind: evServerIdle, conn: id})
 		return
 	}
 	v.closeWith("server_idle_close", fFin)
@@ -172,7 +172,7 @@ func (v *server) fault(i int) {
 	case FaultRestart:
 		s.restartEnd = max(s.restartEnd, s.now+int64(f.Duration))
 		v.closeWith(cause, fFin)
-		s.schedule(event{at: s.restartEnd, kind: evFaultEnd, aux: uint64(i)})
+		s.schedule(&event{at: s.restartEnd, kind: evFaultEnd, aux: uint64(i)})
 	case FaultStreamError515, FaultStreamError503:
 		v.closeWith(cause, fStreamError)
 	case FaultLogout:
@@ -186,13 +186,13 @@ func (v *server) fault(i int) {
 			s.partitionStart = s.now
 		}
 		s.partitionEnd = max(s.partitionEnd, s.now+int64(f.Duration))
-		s.schedule(event{at: s.partitionEnd, kind: evFaultEnd, aux: uint64(i)})
+		s.schedule(&event{at: s.partitionEnd, kind: evFaultEnd, aux: uint64(i)})
 	case FaultLatencySpike:
 		s.spikeEnd = max(s.spikeEnd, s.now+int64(f.Duration))
 		s.spikeExtra = int64(f.Extra)
-		s.schedule(event{at: s.spikeEnd, kind: evFaultEnd, aux: uint64(i)})
+		s.schedule(&event{at: s.spikeEnd, kind: evFaultEnd, aux: uint64(i)})
 	}
 	if f.Every > 0 && s.now+int64(f.Every) < s.end {
-		s.schedule(event{at: s.now + int64(f.Every), kind: evFault, aux: uint64(i)})
+		s.schedule(&event{at: s.now + int64(f.Every), kind: evFault, aux: uint64(i)})
 	}
 }

@@ -284,7 +284,7 @@ func (s *sim) release() {
 func (s *sim) t(at int64) time.Time { return Epoch.Add(time.Duration(at)) }
 
 // schedule pushes an event at `at` (never before now).
-func (s *sim) schedule(e event) {
+func (s *sim) schedule(e *event) {
 	if e.at < s.now {
 		e.at = s.now
 	}
@@ -293,9 +293,9 @@ func (s *sim) schedule(e event) {
 
 // loop runs events until the end of the run.
 func (s *sim) loop() {
-	s.schedule(event{at: s.end, kind: evEnd})
+	s.schedule(&event{at: s.end, kind: evEnd})
 	for i := range s.run.Faults {
-		s.schedule(event{at: int64(s.run.Faults[i].At), kind: evFault, aux: uint64(i)})
+		s.schedule(&event{at: int64(s.run.Faults[i].At), kind: evFault, aux: uint64(i)})
 	}
 	s.srv.scheduleNextInbound()
 	s.step(keepalive.Event{Kind: keepalive.EventStart})
@@ -397,5 +397,5 @@ func (s *sim) armTick() {
 
 // deferEngine schedules an engine input at the current time.
 func (s *sim) deferEngine(kind keepalive.EventKind, seq uint64, cause keepalive.Cause) {
-	s.schedule(event{at: s.now, kind: evEngine, aux: uint64(kind), aux2: seq, conn: uint32(cause)})
+	s.schedule(&event{at: s.now, kind: evEngine, aux: uint64(kind), aux2: seq, conn: uint32(cause)})
 }

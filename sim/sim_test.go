@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,6 +71,26 @@ func TestDeterministic(t *testing.T) {
 	a := simulate(t, richRun(1))
 	b := simulate(t, richRun(2))
 	assert.NotEqual(t, a.RTTP99, b.RTTP99, "different seeds draw different jitter")
+	// Runs reuse pooled buffers: nothing of one run may leak into the next.
+	simulate(t, Run{Policy: whatsmeowLike, Duration: 3 * day, Server: Server{InboundPerHour: 300}, Seed: 9})
+	again := simulate(t, richRun(1))
+	assert.Equal(t, a, again)
+}
+
+// Simulate is safe for concurrent use (kalab run runs scenarios in parallel).
+func TestSimulateConcurrently(t *testing.T) {
+	want := simulate(t, richRun(4))
+	results := make([]Result, 8)
+	errs := make([]error, 8)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Go(func() { results[i], errs[i] = Simulate(richRun(4)) })
+	}
+	wg.Wait()
+	for i := range results {
+		require.NoError(t, errs[i])
+		assert.Equal(t, want, results[i], "run %d", i)
+	}
 }
 
 // The engine's random draws come from their own stream: adding inbound traffic
