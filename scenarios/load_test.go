@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -366,4 +367,20 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestReadmeExample keeps the example in README.md loadable.
+func TestReadmeExample(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	_, rest, ok := strings.Cut(string(b), "```yaml\n")
+	require.True(t, ok)
+	src, _, ok := strings.Cut(rest, "```")
+	require.True(t, ok)
+	ss, err := Parse("README.md", []byte(src))
+	require.NoError(t, err)
+	require.Len(t, ss, 1)
+	assert.Len(t, ss[0].Path, 7)
+	assert.Len(t, ss[0].Clients, 4)
+	assert.Len(t, ss[0].Faults, 2)
 }
