@@ -168,8 +168,8 @@ func TestConfigChangedWhileWaitingReplansAttempt(t *testing.T) {
 	require.True(t, h.s.NextDeadline().IsZero())
 	cfg.Reconnect = ReconnectConfig{Mode: ReconnectLinear}
 	acts := h.step(Event{Kind: EventConfigChanged, Policy: MustPolicy(cfg)})
-	// A waiting session with no attempt planned stays as it is until EventStart.
-	assert.Empty(t, acts)
+	// never → linear: the first attempt (0 × 2 s) goes at once.
+	assert.Equal(t, []Action{{Kind: ActionConnect}, stateChange(StateWaiting, StateConnecting)}, acts)
 
 	cfg.Reconnect = ReconnectConfig{Jitter: -1, BaseDelay: 10 * time.Second, MaxDelay: time.Minute}
 	h = connectedCore(t, cfg)

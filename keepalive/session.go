@@ -382,9 +382,11 @@ func (s *Session) onConfigChanged(now int64, p *Policy) {
 	if c.Strategy != StrategyFallback {
 		s.onSecondary, s.fbFails, s.fbCount = false, 0, 0
 	}
-	if s.state == StateWaiting && c.Reconnect != old.Reconnect && s.reconnectAt != noTime {
-		// Re-plan the pending attempt under the new supervisor policy.
-		if s.retries > 0 {
+	if s.state == StateWaiting && c.Reconnect != old.Reconnect {
+		// Re-plan the pending attempt under the new supervisor policy, undoing the
+		// retry the old plan counted.
+		if s.reconnectAt != noTime && s.retries > 0 &&
+			(old.Reconnect.Mode == ReconnectBackoff || old.Reconnect.Mode == ReconnectLinear) {
 			s.retries--
 		}
 		s.supervise(now, false)
