@@ -46,3 +46,18 @@ func TestNiceTicks(t *testing.T) {
 	}
 	assert.Equal(t, []string{"0", "2", "4", "6", "8", "10", "12", "14", "16", "18", "20", "22", "24"}, labels)
 }
+
+func TestLogTicks125(t *testing.T) {
+	var labels []string
+	for _, tk := range (logTicks125{}).Ticks(8, 750) {
+		labels = append(labels, tk.Label)
+	}
+	assert.Equal(t, []string{"10", "20", "50", "100", "200", "500"}, labels)
+	assert.Nil(t, (logTicks125{}).Ticks(0, 10), "no ticks for a non-positive range")
+}
+
+func TestNiceTicksClamp(t *testing.T) {
+	for _, tk := range (niceTicks{Target: 3, Clamp: 100}).Ticks(85, 106) {
+		assert.LessOrEqual(t, tk.Value, 100.0)
+	}
+}

@@ -104,7 +104,7 @@ func TestCompareFigure(t *testing.T) {
 	svg, err := f.svg()
 	require.NoError(t, err)
 	for _, want := range []string{"True uptime", "Zombie time", "Disconnects", "true uptime (%)", "zombie time (min/day)", "disconnects (per day)", "seed", "whatsmeow", "kalab"} {
-		assert.Contains(t, string(svg), want)
+		assert.True(t, strings.Contains(string(svg), want), "the SVG contains %q", want)
 	}
 }
 
@@ -124,7 +124,7 @@ func TestTimelineFigure(t *testing.T) {
 	svg, err := f.svg()
 	require.NoError(t, err)
 	for _, want := range []string{"Connection state", "Heartbeat interval", "interval (s)", "time since start (h)", "zombie", "disconnects, by cause:", "idle_timeout:aws-nlb", "seed", "whatsmeow", "kalab"} {
-		assert.Contains(t, string(svg), want)
+		assert.True(t, strings.Contains(string(svg), want), "the SVG contains %q", want)
 	}
 }
 
@@ -238,7 +238,7 @@ func TestSweepPlot(t *testing.T) {
 	svg, err := sp.SVG()
 	require.NoError(t, err)
 	for _, want := range []string{"nginx and NLB, ping", "nginx", "aws-nlb", "recommended: 45 s", "max safe: 55 s", "safe region (all paths)", "heartbeat interval (s)", "true uptime (%)", "heartbeats (per day)"} {
-		assert.Contains(t, string(svg), want)
+		assert.True(t, strings.Contains(string(svg), want), "the SVG contains %q", want)
 	}
 
 	dir := t.TempDir()
@@ -252,4 +252,23 @@ func TestSweepPlot(t *testing.T) {
 	assert.ErrorContains(t, err, "no points")
 	_, err = SweepPlot{Points: []SweepPoint{{Path: "p", Interval: 0}}}.PNG()
 	assert.ErrorContains(t, err, `path "p": interval 0s is not positive`)
+}
+
+func TestTimelineIntervalLogScale(t *testing.T) {
+	tl := func(iv float64) *timelineView {
+		return &timelineView{Duration: time.Hour, Bands: []bandView{{From: 0, To: time.Hour, State: stateUp}},
+			Interval: []pointView{{At: 0, Value: iv}}}
+	}
+	s := scenarioView{Name: "wide", Clients: []clientView{{Name: "fast", Timeline: tl(10)}, {Name: "slow", Timeline: tl(600)}}}
+	f, err := timelineFigure(s)
+	require.NoError(t, err)
+	svg, err := f.svg()
+	require.NoError(t, err)
+	assert.True(t, strings.Contains(string(svg), "Heartbeat interval (log scale)"), "10 s and 600 s share a log axis")
+	s.Clients[1].Timeline = tl(40)
+	f, err = timelineFigure(s)
+	require.NoError(t, err)
+	svg, err = f.svg()
+	require.NoError(t, err)
+	assert.False(t, strings.Contains(string(svg), "(log scale)"), "10 s and 40 s stay linear")
 }

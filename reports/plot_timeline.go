@@ -126,8 +126,26 @@ func timelineFigure(s scenarioView) (figure, error) {
 		pb := newPlot("Heartbeat interval", xLabel, "interval (s)")
 		pb.X.Min, pb.X.Max = 0, xOf(dur)
 		pb.X.Tick.Marker = xTicks
-		pb.Y.Min = 0
 		pb.Add(lightGrid())
+		lo, hi := math.Inf(1), 0.0
+		for _, l := range lanes {
+			for _, p := range l.c.Timeline.Interval {
+				if p.Value > 0 {
+					lo, hi = math.Min(lo, p.Value), math.Max(hi, p.Value)
+				}
+			}
+		}
+		// Intervals from seconds to many minutes share the panel on a log axis, so a
+		// 10 s ping is not flattened against zero by a 600 s one.
+		logY := hi/lo > 20
+		if logY {
+			pb.Y.Scale = plot.LogScale{}
+			pb.Y.Tick.Marker = logTicks125{}
+			pb.Title.Text = "Heartbeat interval (log scale)"
+			pb.Y.Min, pb.Y.Max = lo/1.25, hi*1.25
+		} else {
+			pb.Y.Min = 0
+		}
 		legB := newLegend()
 		for _, l := range lanes {
 			pts := l.c.Timeline.Interval
@@ -136,10 +154,16 @@ func timelineFigure(s scenarioView) (figure, error) {
 			}
 			xys := make(plotter.XYs, 0, len(pts)+1)
 			for _, p := range pts {
+				if logY && p.Value <= 0 {
+					continue
+				}
 				xys = append(xys, plotter.XY{X: xOf(p.At), Y: p.Value})
 			}
+			if len(xys) == 0 {
+				continue
+			}
 			// Hold the last value to the end of the run.
-			xys = append(xys, plotter.XY{X: xOf(dur), Y: pts[len(pts)-1].Value})
+			xys = append(xys, plotter.XY{X: xOf(dur), Y: xys[len(xys)-1].Y})
 			ln, err := plotter.NewLine(xys)
 			if err != nil {
 				return figure{}, fmt.Errorf("timeline plot %q: %w", s.Name, err)

@@ -151,6 +151,7 @@ func sweepFigure(sp SweepPlot) (figure, error) {
 	floor := math.Min(minU, 100*sp.SafeUptime)
 	pu.Y.Min = math.Max(0, floor-0.15*(100-floor)-0.01)
 	pu.Y.Max = 100 + 0.04*(100-pu.Y.Min)
+	pu.Y.Tick.Marker = niceTicks{Target: 4, Clamp: 100}
 	ph.Y.Min = 0
 	for _, p := range []*plot.Plot{pu, ph} {
 		p.X.Min = 0

@@ -75,3 +75,24 @@ func (n niceTicks) Ticks(lo, hi float64) []plot.Tick {
 	}
 	return ticks
 }
+
+// logTicks125 labels 1, 2 and 5 times each power of ten within the range, for a
+// logarithmic axis whose data spans less than a few decades.
+type logTicks125 struct{}
+
+// Ticks implements plot.Ticker.
+func (logTicks125) Ticks(lo, hi float64) []plot.Tick {
+	if !(lo > 0) || !(hi > lo) {
+		return nil
+	}
+	var ticks []plot.Tick
+	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+		for _, m := range []float64{1, 2, 5} {
+			v := m * math.Pow(10, e)
+			if v >= lo*(1-1e-9) && v <= hi*(1+1e-9) {
+				ticks = append(ticks, plot.Tick{Value: v, Label: fmtNumber(v)})
+			}
+		}
+	}
+	return ticks
+}
