@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kalab-dev/kalab/reports"
+	"github.com/kalab-dev/kalab/reports/progress"
 	"github.com/kalab-dev/kalab/runner"
 	"github.com/kalab-dev/kalab/scenarios"
 	"github.com/kalab-dev/kalab/sim"
@@ -32,6 +33,7 @@ type runFlags struct {
 	only     []string
 	trace    string
 	workers  int
+	noPlots  bool
 }
 
 func init() {
@@ -44,8 +46,9 @@ func init() {
 Arguments are scenario files, directories of them, names of built-in scenario files
 (` + strings.Join(scenarios.SuiteNames(), ", ") + `), or "suite" for all of them;
 none means the whole built-in suite. Prints a table per scenario, writes
-results.json (reproducible) and run.json (wall-clock facts) into --out, and exits
-with status 1 when an expectation fails.`,
+results.json (reproducible), run.json (wall-clock facts) and the report (index.html,
+summary.md, junit.xml, plots/) into --out, and exits with status 1 when an
+expectation fails.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -59,6 +62,7 @@ with status 1 when an expectation fails.`,
 	fl.StringSliceVar(&f.only, "only", nil, "run only the clients of these names")
 	fl.StringVar(&f.trace, "trace", "", "write the event trace of one run, SCENARIO/CLIENT[/SEED], to --out")
 	fl.IntVar(&f.workers, "workers", 0, "simulations in parallel (default: GOMAXPROCS)")
+	fl.BoolVar(&f.noPlots, "no-plots", false, "skip the plots (index.html, summary.md and junit.xml are still written)")
 	rootCmd.AddCommand(cmd)
 }
 
@@ -89,7 +93,10 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string, f runF
 	if f.trace != "" {
 		return runTrace(stdout, ss, opts, f)
 	}
+	pr := progress.New(stderr, progress.Options{Label: "runs"})
+	opts.Progress = progress.Func(pr)
 	res, err := runner.Execute(ctx, ss, opts)
+	pr.Done()
 	if err != nil {
 		return err
 	}
@@ -126,7 +133,12 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string, f runF
 	if err := info.Write(filepath.Join(f.out, reports.RunInfoFile)); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d runs in %.1fs; wrote %s\n", nruns, wall.Seconds(), filepath.Join(f.out, reports.ResultsFile))
+	ropts := reports.Options{NoPlots: f.noPlots, Progress: progress.New(stderr, progress.Options{Label: "rendering"})}
+	if err := reports.Render(res, f.out, ropts); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d runs in %.1fs; wrote %s and %s\n", nruns, wall.Seconds(),
+		filepath.Join(f.out, reports.ResultsFile), filepath.Join(f.out, reports.IndexFile))
 	if n := res.Failures(); n > 0 {
 		return expectationsFailed{n: n}
 	}

@@ -41,6 +41,12 @@ func TestRunExitStatusOnFailedExpectation(t *testing.T) {
 	var stdout bytes.Buffer
 	err := runRun(context.Background(), &stdout, &stdout, []string{file}, runFlags{out: out})
 	require.Error(t, err)
+	for _, f := range []string{reports.IndexFile, reports.SummaryFile, reports.JUnitFile} {
+		assert.FileExists(t, filepath.Join(out, f), "the report is rendered even when expectations fail")
+	}
+	plots, perr := os.ReadDir(filepath.Join(out, reports.PlotsDir))
+	require.NoError(t, perr)
+	assert.NotEmpty(t, plots)
 	var ec exitCoder
 	require.True(t, errors.As(err, &ec))
 	assert.Equal(t, 1, ec.ExitCode())
@@ -59,7 +65,7 @@ func TestRunPassesWithOnly(t *testing.T) {
 	file := writeScenario(t, dir, "proxy.yaml", failing)
 	out := filepath.Join(dir, "out")
 	var stdout bytes.Buffer
-	err := runRun(context.Background(), &stdout, &stdout, []string{file}, runFlags{out: out, only: []string{"fast"}, seeds: []uint{4, 5}})
+	err := runRun(context.Background(), &stdout, &stdout, []string{file}, runFlags{out: out, only: []string{"fast"}, seeds: []uint{4, 5}, noPlots: true})
 	require.NoError(t, err)
 	res, err := reports.Load(filepath.Join(out, reports.ResultsFile))
 	require.NoError(t, err)
@@ -73,7 +79,7 @@ func TestRunTwiceIdentical(t *testing.T) {
 	file := writeScenario(t, dir, "proxy.yaml", failing)
 	var stdout bytes.Buffer
 	read := func(out string, workers int) []byte {
-		_ = runRun(context.Background(), &stdout, &stdout, []string{file}, runFlags{out: out, workers: workers})
+		_ = runRun(context.Background(), &stdout, &stdout, []string{file}, runFlags{out: out, workers: workers, noPlots: true})
 		b, err := os.ReadFile(filepath.Join(out, reports.ResultsFile))
 		require.NoError(t, err)
 		return b
