@@ -167,8 +167,8 @@ func (s *Session) adaptFailure(now, gap int64, exact bool) {
 // silently and resets the next packet, like AWS NLB): it is a failure of the ping,
 // after the gap that preceded it, as a missed reply would be.
 func (s *Session) adaptDisconnect(now int64, c Cause) {
-	if s.policy.cfg.IntervalMode != IntervalAdaptive {
-		return
+	if s.policy.cfg.IntervalMode != IntervalAdaptive || s.failures > 0 {
+		return // a connection already failing ends: no news about the idle timeout
 	}
 	switch c {
 	case CauseClosed, CauseReset, CauseUnknown:

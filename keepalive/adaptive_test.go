@@ -372,3 +372,23 @@ func TestAdaptiveResetAnsweringAPingIsAFailureOfThePing(t *testing.T) {
 	assert.Equal(t, 25*time.Second, hi, "the gap before the ping, not since it")
 	assert.Equal(t, 25*time.Second/3, h.s.Interval())
 }
+
+func TestAdaptiveLearnsOnlyFromTheFirstFailureOfAConnection(t *testing.T) {
+	cfg := adaptiveCfg()
+	cfg.Detection.MaxFailures = 3
+	h := connectedCore(t, cfg)
+	// A blackholed connection: every ping fails, whatever the gap.
+	for i := 0; i < 2; i++ {
+		_, ok := findAct(h.tick(), ActionSendPing)
+		require.True(t, ok)
+		assert.Empty(t, h.tick(), "failure %d kept the connection", i+1)
+	}
+	_, hi, _ := bounds(h)
+	assert.Equal(t, 25*time.Second, hi)
+	assert.Equal(t, 25*time.Second/3, h.s.Interval(), "shrunk once, not once per failure")
+	// The close of the failing connection teaches nothing either.
+	h.at(h.elapsed() + time.Second).step(Event{Kind: EventDisconnected, Cause: CauseClosed})
+	_, hi, _ = bounds(h)
+	assert.Equal(t, 25*time.Second, hi)
+	assert.Equal(t, 25*time.Second/3, h.s.Interval())
+}

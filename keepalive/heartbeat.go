@@ -198,7 +198,10 @@ func (s *Session) heartbeatFailed(now int64, kind Strategy, gap int64) bool {
 		s.failures++
 	}
 	s.fallbackResult(kind, false)
-	if c.IntervalMode == IntervalAdaptive && gap != noTime && s.adaptiveKind(kind) {
+	// Only the first failure since the last proof of liveness teaches the adaptive
+	// controller: later ones on a connection already failing (MaxFailures > 1) are
+	// its consequences, whatever the gap before them.
+	if c.IntervalMode == IntervalAdaptive && gap != noTime && s.failures == 1 && s.adaptiveKind(kind) {
 		s.adaptFailure(now, gap, false)
 	}
 	d := &c.Detection
