@@ -156,7 +156,7 @@ func parseDocument(file string, n *yaml.Node) (Scenario, error) {
 		d.fail(n, "clients", "missing: list the clients to compare (e.g. - preset: whatsmeow)")
 	}
 	if len(d.errs) == 0 {
-		d.checkRun(n, s)
+		d.checkRun(n, got, s)
 	}
 	if len(d.errs) > 0 {
 		return s, d.errs
@@ -497,15 +497,69 @@ func (d *decoder) expectations(n *yaml.Node, field string) []Expectation {
 }
 
 // checkRun lets the simulator validate what it will run (network, server, faults,
-// path), so a file never loads that sim.Simulate would refuse.
-func (d *decoder) checkRun(n *yaml.Node, s Scenario) {
+// path), so a file never loads that sim.Simulate would refuse. The simulator's
+// error names a field ("faults[1] (partition): duration: ..."); it is reported at
+// that field's line.
+func (d *decoder) checkRun(n *yaml.Node, top map[string]entry, s Scenario) {
 	runs := s.Runs()
 	if len(runs) == 0 {
 		return
 	}
-	if _, err := sim.Normalize(runs[0]); err != nil {
-		d.fail(n, "", "%v", err)
+	r := runs[0]
+	r.Scenario, r.Client = "", "" // errors then name the bare field
+	_, err := sim.Normalize(r)
+	if err == nil {
+		return
 	}
+	msg := strings.TrimPrefix(err.Error(), "sim: ")
+	field, rest, ok := strings.Cut(msg, ": ")
+	if !ok {
+		d.fail(n, "", "%s", msg)
+		return
+	}
+	if base, _, ok := strings.Cut(field, " ("); ok {
+		field = base // "faults[1] (partition)" → "faults[1]"
+	}
+	if sub, tail, ok := strings.Cut(rest, ": "); ok && strings.HasPrefix(field, "faults[") && !strings.Contains(sub, " ") {
+		field, rest = field+"."+sub, tail
+	}
+	d.fail(locate(n, top, field), field, "%s", rest)
+}
+
+// locate returns the node of a field path like "network.loss" or
+// "faults[1].duration", or the closest enclosing node that exists.
+func locate(root *yaml.Node, top map[string]entry, field string) *yaml.Node {
+	head, restPath, _ := strings.Cut(field, ".")
+	name, idx := head, -1
+	if b, a, ok := strings.Cut(head, "["); ok {
+		name = b
+		fmt.Sscanf(a, "%d]", &idx)
+	}
+	e, ok := top[name]
+	if !ok {
+		return root
+	}
+	node := e.value
+	for node != nil && node.Kind == yaml.AliasNode {
+		node = node.Alias
+	}
+	if idx >= 0 && node != nil && node.Kind == yaml.SequenceNode && idx < len(node.Content) {
+		node = node.Content[idx]
+	}
+	for node != nil && node.Kind == yaml.AliasNode {
+		node = node.Alias
+	}
+	if restPath != "" && node != nil && node.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			if node.Content[i].Value == restPath {
+				return node.Content[i+1]
+			}
+		}
+	}
+	if node == nil {
+		return root
+	}
+	return node
 }
 
 // checkUnique rejects two scenarios of the same name.
