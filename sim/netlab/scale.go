@@ -43,33 +43,15 @@ func hopName(index int, s middlebox.Spec) string {
 	return fmt.Sprintf("hop%d", index)
 }
 
-// checkSpec validates the part of a spec the lab relies on and returns the scaled
-// timer (0 for a hop without a timer).
+// checkSpec validates a spec (middlebox.Spec.Validate) and returns its scaled
+// timer (0 for a hop without a timer), refusing timers shorter than minTimer.
 func checkSpec(index int, s middlebox.Spec, scale float64, minTimer time.Duration) (time.Duration, error) {
 	where := fmt.Sprintf("netlab: path[%d] (%s)", index, hopName(index, s))
-	switch s.Kind {
-	case middlebox.KindNone:
+	if err := s.Validate(); err != nil {
+		return 0, fmt.Errorf("%s: %w", where, err)
+	}
+	if s.Kind == middlebox.KindNone {
 		return 0, nil
-	case middlebox.KindIdle:
-		switch s.Watches {
-		case middlebox.Up, middlebox.Down, middlebox.Both:
-		default:
-			return 0, fmt.Errorf("%s: watches %q: an idle timer watches up, down or both", where, s.Watches)
-		}
-	case middlebox.KindLifetime:
-	default:
-		return 0, fmt.Errorf("%s: kind %q: must be idle, lifetime or none", where, s.Kind)
-	}
-	switch s.AtExpiry {
-	case middlebox.Close, middlebox.Reset, middlebox.Blackhole:
-	default:
-		return 0, fmt.Errorf("%s: at_expiry %q: must be close, reset or blackhole", where, s.AtExpiry)
-	}
-	if s.ResetOnNextPacket && s.AtExpiry != middlebox.Blackhole {
-		return 0, fmt.Errorf("%s: reset_on_next_packet only applies to at_expiry blackhole, got %q", where, s.AtExpiry)
-	}
-	if s.Timeout <= 0 {
-		return 0, fmt.Errorf("%s: timeout %v: a %s timer needs a positive timeout", where, s.Timeout, s.Kind)
 	}
 	t := scaled(s.Timeout, scale)
 	if t < minTimer {
