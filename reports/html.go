@@ -44,8 +44,9 @@ type htmlScenario struct {
 	Expectations                     string
 	Reading                          []string
 	Rows                             []htmlRow
-	Checks                           []htmlCheck
-	Figures                          []htmlFigure
+	// Failed and Held split the expectations: failures are listed, passes folded.
+	Failed, Held []htmlCheck
+	Figures      []htmlFigure
 }
 
 type htmlRow struct {
@@ -86,7 +87,12 @@ func html(v view, schema string, figs map[string][]renderedFigure) ([]byte, erro
 				if !ch.Passed {
 					cf++
 				}
-				hs.Checks = append(hs.Checks, htmlCheck{Client: c.Name, Expectation: ch.Expectation, Measured: ch.Measured, Bound: ch.Bound, Passed: ch.Passed})
+				hc := htmlCheck{Client: c.Name, Expectation: ch.Expectation, Measured: ch.Measured, Bound: ch.Bound, Passed: ch.Passed}
+				if ch.Passed {
+					hs.Held = append(hs.Held, hc)
+				} else {
+					hs.Failed = append(hs.Failed, hc)
+				}
 			}
 			row := htmlRow{
 				Name: c.Name, Policy: c.Policy,
