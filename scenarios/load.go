@@ -166,6 +166,9 @@ func parseDocument(file string, n *yaml.Node) (Scenario, error) {
 
 // seeds decodes the seed list: one or more distinct non-negative integers.
 func (d *decoder) seeds(n *yaml.Node, s *Scenario) {
+	if n = d.resolve(n, "seeds"); n == nil {
+		return
+	}
 	var seeds []uint64
 	before := len(d.errs)
 	d.decode(n, reflect.ValueOf(&seeds).Elem(), "seeds")

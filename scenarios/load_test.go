@@ -182,6 +182,8 @@ func TestErrors(t *testing.T) {
 		{"seed negative", head + "seeds: [1, -2]\n", 3, "seeds[1]", "whole number ≥ 0"},
 		{"seed twice", head + "seeds: [1, 2, 1]\n", 3, "seeds[2]", "seed 1 listed twice"},
 		{"seeds empty", head + "seeds: []\n", 3, "seeds", "empty"},
+		{"seed twice via alias", head + "description: &s [4, 4]\nseeds: *s\n", 3, "description", "expected a single value"},
+		{"seed twice in alias", "name: x\nclients: [seed]\nfaults: []\nnetwork: {}\nseeds: &s [4, 4]\n", 5, "seeds[1]", "seed 4 listed twice"},
 		{"path typo", head + "path:\n  - nginx\n  - ngnix\n", 5, "path[1]", `unknown middlebox "ngnix" (did you mean "nginx"?)`},
 		{"path bad compact", head + "path: [idle:45]\n", 3, "path[0]", `"45" has no unit`},
 		{"path string typo", head + "path: nginx,aws-nbl\n", 3, "path", `path element 2 "aws-nbl": unknown middlebox "aws-nbl" (did you mean "aws-nlb"?)`},
