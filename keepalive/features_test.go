@@ -208,3 +208,17 @@ func TestWhatsmeowPresetForcesReconnectAfterThreeMinutes(t *testing.T) {
 	assert.GreaterOrEqual(t, at, 3*time.Minute)
 	assert.Less(t, at, 3*time.Minute+40*time.Second)
 }
+
+func TestConfigChangedKeepsTheOutstandingPingsDeadline(t *testing.T) {
+	h := connectedCore(t, pingFixed(20*time.Second)) // 5 s deadline
+	h.tick()                                         // ping at 20 s, due by 25 s
+	cfg := pingFixed(20 * time.Second)
+	cfg.ReplyDeadline = 2 * time.Second
+	h.at(21 * time.Second).step(Event{Kind: EventConfigChanged, Policy: MustPolicy(cfg)})
+	assert.Equal(t, 25*time.Second, h.deadline(), "the driver waits for this ping until 25 s")
+	assert.Empty(t, h.at(24*time.Second).step(Event{Kind: EventHeartbeatAck, Seq: 1, RTT: 4 * time.Second}))
+	assert.Equal(t, 0, h.s.Health().ConsecutiveFailures)
+	acts := h.tick()
+	require.Len(t, acts, 1)
+	assert.Equal(t, 2*time.Second, acts[0].Deadline, "the next ping has the new deadline")
+}

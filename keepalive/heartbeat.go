@@ -56,8 +56,8 @@ func (s *Session) sendHeartbeat(now int64) {
 		return
 	}
 	// The previous presence is complete: no failure came back before this send.
-	if s.presSeq != 0 {
-		s.presSeq = 0
+	if s.presPending {
+		s.presPending = false
 		s.heartbeatSucceeded(now, StrategyPresence, s.hbGap)
 	}
 	gap := now - s.lastTraffic()
@@ -79,7 +79,7 @@ func (s *Session) sendHeartbeat(now int64) {
 	iv := time.Duration(s.interval)
 	if presence {
 		s.seq++
-		s.presSeq = s.seq
+		s.presPending, s.presBack = true, 0
 		s.sent = satInc(s.sent)
 		s.emit(Action{Kind: ActionSendPresence, Seq: s.seq, Presence: c.Presence, Interval: iv})
 	}
@@ -87,6 +87,10 @@ func (s *Session) sendHeartbeat(now int64) {
 		s.seq++
 		s.pingSeq = s.seq
 		s.pingSent = now
+		s.pingDue = now + int64(c.ReplyDeadline)
+		if presence {
+			s.presBack = 1
+		}
 		s.sent = satInc(s.sent)
 		s.emit(Action{Kind: ActionSendPing, Seq: s.seq, Deadline: c.ReplyDeadline, Interval: iv})
 	} else {
@@ -107,7 +111,7 @@ func (s *Session) onAck(now int64, seq uint64, rtt time.Duration) {
 	if s.pingSeq == 0 || seq != s.pingSeq {
 		return // stale: an older ping, or one from a previous connection
 	}
-	if now > s.pingSent+int64(s.policy.cfg.ReplyDeadline) {
+	if now > s.pingDue {
 		s.pingExpired(now) // the reply came after the deadline: too late
 		return
 	}
@@ -124,8 +128,8 @@ func (s *Session) onFailed(now int64, seq uint64) {
 	case seq == 0:
 	case seq == s.pingSeq:
 		s.pingFailed(now)
-	case seq == s.presSeq:
-		s.presSeq = 0
+	case s.presPending && seq == s.seq-uint64(s.presBack):
+		s.presPending = false
 		s.heartbeatFailed(now, StrategyPresence, s.hbGap)
 	}
 }

@@ -59,8 +59,8 @@ type Session struct {
 
 	seq      uint64 // last Seq issued
 	pingSeq  uint64 // outstanding ping, 0 = none
-	presSeq  uint64 // last presence whose failure may still arrive, 0 = none
 	pingSent int64
+	pingDue  int64 // the outstanding ping's reply deadline (fixed when it was sent)
 	hbGap    int64 // idle gap before the last heartbeat was sent
 	hbBase   int64 // next heartbeat is due at hbBase + interval
 	interval int64 // current interval (ns)
@@ -85,6 +85,10 @@ type Session struct {
 	lastCause   Cause
 	started     bool // a Connect was ever emitted
 	onSecondary bool
+	// presPending: the presence of the latest heartbeat may still report a
+	// failure; its Seq is seq − presBack (1 when a ping followed it).
+	presPending bool
+	presBack    uint8
 }
 
 // NewSession returns an idle session following p, drawing randomness only from
@@ -247,7 +251,7 @@ func (s *Session) step(t time.Time, ev Event) {
 // stop ends the session for good.
 func (s *Session) stop(c Cause) {
 	s.emit(Action{Kind: ActionClose, Cause: c})
-	s.pingSeq, s.presSeq = 0, 0
+	s.pingSeq, s.presPending = 0, false
 	s.reconnectAt = noTime
 	s.setState(StateStopped)
 }
@@ -267,7 +271,7 @@ func (s *Session) onConnected(now int64) {
 	c := &s.policy.cfg
 	s.connectedAt = now
 	s.lastSend, s.lastRecv = now, now // the handshake is traffic both ways
-	s.pingSeq, s.presSeq = 0, 0
+	s.pingSeq, s.presPending = 0, false
 	s.pingSent = noTime
 	s.failures = 0
 	s.fbFails, s.fbCount, s.onSecondary = 0, 0, false
@@ -283,7 +287,7 @@ func (s *Session) onConnected(now int64) {
 // leaveConnected ends the heartbeat schedule of the current connection and resets
 // the backoff if the connection was stable.
 func (s *Session) leaveConnected(now int64) {
-	s.pingSeq, s.presSeq = 0, 0
+	s.pingSeq, s.presPending = 0, false
 	s.pingSent = noTime
 	s.hbBase = noTime
 	if s.connectedAt != noTime && now-s.connectedAt >= int64(s.policy.cfg.Reconnect.StableAfter) {
@@ -318,7 +322,7 @@ func (s *Session) nextDeadline() int64 {
 	case StateConnected:
 		var d int64
 		if s.pingSeq != 0 {
-			d = s.pingSent + int64(s.policy.cfg.ReplyDeadline)
+			d = s.pingDue
 		} else {
 			d = s.nextHeartbeat()
 		}
@@ -345,7 +349,7 @@ func (s *Session) onTick(now int64) {
 			s.connect(s.lastCause)
 		}
 	case StateConnected:
-		if s.pingSeq != 0 && now >= s.pingSent+int64(s.policy.cfg.ReplyDeadline) {
+		if s.pingSeq != 0 && now >= s.pingDue {
 			s.pingExpired(now)
 			if s.state != StateConnected {
 				return
