@@ -86,10 +86,19 @@ func (h *hopTimer) open() *connTimer {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.seq++
-	c := h.newConnLocked()
-	if h.pending != nil {
-		h.pairErrs = append(h.pairErrs, fmt.Sprintf("connection %d was never paired with its downstream direction", h.pending.id))
-		h.pending.attached = 1 // it will only ever have one pipe
+	c := h.newConnLocked(2)
+	if p := h.pending; p != nil {
+		h.pairErrs = append(h.pairErrs, fmt.Sprintf("connection %d was never paired with its downstream direction", p.id))
+		p.mu.Lock()
+		p.attached = 1 // it will only ever have one pipe
+		done := p.ended >= p.attached
+		if done {
+			p.stopLocked()
+		}
+		p.mu.Unlock()
+		if done {
+			h.removeLocked(p)
+		}
 	}
 	h.pending = c
 	return c
@@ -105,21 +114,22 @@ func (h *hopTimer) pair() *connTimer {
 	if c == nil {
 		// The invariant of toxic.go is broken: keep the connection working, alone.
 		h.seq++
-		c = h.newConnLocked()
-		c.attached = 1
+		c = h.newConnLocked(1)
 		h.pairErrs = append(h.pairErrs, fmt.Sprintf("connection %d: downstream direction arrived without an upstream one", c.id))
 	}
 	return c
 }
 
-func (h *hopTimer) newConnLocked() *connTimer {
+// newConnLocked creates a connection shared by attached pipes and arms its timer;
+// h.mu is held.
+func (h *hopTimer) newConnLocked(attached int) *connTimer {
 	now := h.clock.Now()
 	c := &connTimer{
 		hop:      h,
 		id:       h.seq,
 		start:    now,
 		last:     now,
-		attached: 2,
+		attached: attached,
 		closeReq: [2]chan struct{}{make(chan struct{}), make(chan struct{})},
 	}
 	if h.closing {
@@ -138,6 +148,10 @@ func (h *hopTimer) newConnLocked() *connTimer {
 func (h *hopTimer) remove(c *connTimer) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.removeLocked(c)
+}
+
+func (h *hopTimer) removeLocked(c *connTimer) {
 	delete(h.live, c)
 	if h.closing && len(h.live) == 0 {
 		select {

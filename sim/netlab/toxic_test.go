@@ -171,8 +171,9 @@ func TestIdleWatchedDirections(t *testing.T) {
 			require.Len(t, recs, 1, "did not expire although only unwatched traffic flowed for %v", runFor)
 			assert.GreaterOrEqual(t, recs[0].Idle, scaledT)
 			assert.Less(t, recs[0].Age, runFor, "expiry came only after the traffic stopped")
+			// EOF, or an RST when the client wrote after the FIN (see the lifetime test).
 			_, err := readUntilErr(client, lateBound)
-			assert.ErrorIs(t, err, io.EOF)
+			assert.True(t, errors.Is(err, io.EOF) || isReset(err), "client end: want EOF or ECONNRESET, got %v", err)
 		})
 	}
 }
