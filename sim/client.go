@@ -54,7 +54,7 @@ func (s *sim) do(a *keepalive.Action) {
 			s.pings = append(s.pings[:0], s.pings[1:]...)
 		}
 		s.pings = append(s.pings, outstandingPing{seq: a.Seq, sent: s.now, deadline: int64(a.Deadline)})
-		s.send(frame{conn: s.c.id, dir: dirUp, kind: fPing, size: pingBytes, seq: a.Seq, sent: s.now})
+		s.send(&frame{conn: s.c.id, dir: dirUp, kind: fPing, size: pingBytes, seq: a.Seq, sent: s.now})
 	case keepalive.ActionSendPresence:
 		s.m.presences++
 		s.m.interval(a.Interval)
@@ -62,7 +62,7 @@ func (s *sim) do(a *keepalive.Action) {
 			s.deferEngine(keepalive.EventHeartbeatFailed, a.Seq, 0)
 			return
 		}
-		s.send(frame{conn: s.c.id, dir: dirUp, kind: fPresence, size: presenceBytes, seq: a.Seq, sent: s.now})
+		s.send(&frame{conn: s.c.id, dir: dirUp, kind: fPresence, size: presenceBytes, seq: a.Seq, sent: s.now})
 	case keepalive.ActionConnect:
 		s.clientDrop(a.Cause)
 		s.connect()
@@ -202,6 +202,7 @@ func (s *sim) clientReceive(f *frame) {
 				if p.deadline <= 0 || rtt <= p.deadline {
 					// A reply the engine accepts; a late one is a failure to it.
 					s.m.rtts = append(s.m.rtts, rtt)
+					s.m.addRTT(s.now, s.end, rtt)
 				}
 				s.step(keepalive.Event{Kind: keepalive.EventHeartbeatAck, Seq: f.seq, RTT: durationOf(rtt)})
 				return
@@ -209,7 +210,7 @@ func (s *sim) clientReceive(f *frame) {
 		}
 	case fMessage:
 		s.srv.delivered(f.seq)
-		s.send(frame{conn: c.id, dir: dirUp, kind: fReceipt, size: receiptBytes, seq: f.seq, sent: s.now})
+		s.send(&frame{conn: c.id, dir: dirUp, kind: fReceipt, size: receiptBytes, seq: f.seq, sent: s.now})
 		s.step(keepalive.Event{Kind: keepalive.EventInbound})
 	case fFin:
 		s.clientClosed(keepalive.CauseClosed)

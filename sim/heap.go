@@ -124,7 +124,29 @@ func (h *eventHeap) push(e *event) {
 		slot = int32(len(h.slab))
 		h.slab = append(h.slab, *e)
 	}
-	h.nodes = append(h.nodes, hnode{at: e.at, seq: e.seq, slot: slot})
+	h.siftUp(hnode{at: e.at, seq: e.seq, slot: slot})
+}
+
+// alloc schedules a zeroed event at `at` and returns it to be filled in place (valid
+// until the next push or alloc): the hot path avoids copying events twice.
+func (h *eventHeap) alloc(at int64) *event {
+	seq := h.nextSeq()
+	var slot int32
+	if n := len(h.free); n > 0 {
+		slot = h.free[n-1]
+		h.free = h.free[:n-1]
+	} else {
+		slot = int32(len(h.slab))
+		h.slab = append(h.slab, event{})
+	}
+	h.siftUp(hnode{at: at, seq: seq, slot: slot})
+	e := &h.slab[slot]
+	*e = event{at: at, seq: seq}
+	return e
+}
+
+func (h *eventHeap) siftUp(nd hnode) {
+	h.nodes = append(h.nodes, nd)
 	nodes := h.nodes
 	i := len(nodes) - 1
 	for i > 0 {

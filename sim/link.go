@@ -135,7 +135,7 @@ func (s *sim) afterPartition(sent, rto0, limit int64) (dep int64, ok bool) {
 // send puts f (conn, dir, kind, size, seq and sent set) on the current connection's
 // link, departing at f.sent (which may be slightly in the future, e.g. a reply after
 // the server's service time).
-func (s *sim) send(f frame) {
+func (s *sim) send(f *frame) {
 	c := &s.c
 	if f.dir == dirUp {
 		s.m.bytesUp += int64(f.size)
@@ -149,7 +149,7 @@ func (s *sim) send(f frame) {
 		}
 		dep, ok := s.afterPartition(f.sent, s.rto, s.giveUp)
 		if !ok {
-			s.vanish(&f)
+			s.vanish(f)
 			return
 		}
 		f.dep = dep

@@ -45,17 +45,42 @@ type conn struct {
 
 // boxState is one middlebox's timer for the current connection.
 type boxState struct {
-	spec   *middlebox.Spec
-	last   int64 // last activity seen (idle timers)
-	expiry int64 // when the timer fires unless re-armed
-	dead   bool  // expired: the box no longer forwards this connection
+	spec    *middlebox.Spec
+	kind    timerKind
+	watch   [2]bool // re-armed by traffic up / down (idle timers)
+	timeout int64
+	last    int64 // last activity seen (idle timers)
+	expiry  int64 // when the timer fires unless re-armed
+	dead    bool  // expired: the box no longer forwards this connection
+}
+
+// timerKind is a box's middlebox.Kind as a small number for the hot path.
+type timerKind uint8
+
+const (
+	timerNone timerKind = iota
+	timerIdle
+	timerLifetime
+)
+
+func newBoxState(spec *middlebox.Spec) boxState {
+	b := boxState{spec: spec, timeout: int64(spec.Timeout)}
+	switch spec.Kind {
+	case middlebox.KindIdle:
+		b.kind = timerIdle
+		b.watch[dirUp] = spec.Watches == middlebox.Up || spec.Watches == middlebox.Both
+		b.watch[dirDown] = spec.Watches == middlebox.Down || spec.Watches == middlebox.Both
+	case middlebox.KindLifetime:
+		b.kind = timerLifetime
+	}
+	return b
 }
 
 // reset prepares c for a new connection attempt.
 func (c *conn) reset(id uint32, start int64, path []middlebox.Spec) {
 	boxes := c.boxes[:0]
 	for i := range path {
-		boxes = append(boxes, boxState{spec: &path[i]})
+		boxes = append(boxes, newBoxState(&path[i]))
 	}
 	*c = conn{id: id, start: start, boxes: boxes, giveUpAt: -1, partitionHit: -1}
 }
@@ -65,33 +90,17 @@ func (s *sim) armBoxes() {
 	c := &s.c
 	for k := range c.boxes {
 		b := &c.boxes[k]
-		switch b.spec.Kind {
-		case middlebox.KindIdle:
+		switch b.kind {
+		case timerIdle:
 			b.last = s.now
-			b.expiry = s.now + int64(b.spec.Timeout)
-		case middlebox.KindLifetime:
-			b.expiry = c.start + int64(b.spec.Timeout)
+			b.expiry = s.now + b.timeout
+		case timerLifetime:
+			b.expiry = c.start + b.timeout
 		default:
 			continue
 		}
 		s.schedule(&event{at: b.expiry, kind: evBoxExpire, conn: c.id, aux: uint64(k)})
 	}
-}
-
-// watches reports whether b's timer is re-armed by traffic in direction d.
-func (b *boxState) watches(d direction) bool {
-	if b.spec.Kind != middlebox.KindIdle {
-		return false
-	}
-	switch b.spec.Watches {
-	case middlebox.Both:
-		return true
-	case middlebox.Up:
-		return d == dirUp
-	case middlebox.Down:
-		return d == dirDown
-	}
-	return false
 }
 
 // passTime is when f passes path box k (0 = nearest the client) of n.
@@ -105,7 +114,7 @@ func passTime(f *frame, k, n int) int64 {
 }
 
 // route moves f through the boxes from f.hop on, then schedules its arrival.
-func (s *sim) route(f frame) {
+func (s *sim) route(f *frame) {
 	c := &s.c
 	if f.conn != c.id {
 		return // a frame of an older connection: the client closed it
@@ -117,33 +126,34 @@ func (s *sim) route(f frame) {
 			k = n - 1 - k
 		}
 		b := &c.boxes[k]
-		if b.spec.Kind == middlebox.KindNone {
+		if b.kind == timerNone {
 			continue
 		}
-		p := passTime(&f, k, n)
+		p := passTime(f, k, n)
 		if b.dead {
-			s.dropAtBox(&f, b, k, p)
+			s.dropAtBox(f, b, k, p)
 			return
 		}
 		if p >= b.expiry {
-			s.schedule(&event{at: p, kind: evHop, conn: f.conn, f: f})
+			e := s.q.alloc(max(p, s.now))
+			e.kind, e.conn, e.f = evHop, f.conn, *f
 			return
 		}
-		if b.watches(f.dir) && p > b.last {
+		if b.watch[f.dir] && p > b.last {
 			b.last = p
-			b.expiry = p + int64(b.spec.Timeout)
+			b.expiry = p + b.timeout
 		}
 	}
 	if f.dir == dirUp {
 		// What reaches the server is handled now, at its arrival time (see server.go):
 		// one event fewer per frame. The trace still shows the arrival in order.
-		s.srv.receive(&f)
-		if s.trace != nil {
-			s.schedule(&event{at: f.arrive, kind: evArrive, conn: f.conn, f: f})
+		s.srv.receive(f)
+		if s.trace == nil {
+			return
 		}
-		return
 	}
-	s.schedule(&event{at: f.arrive, kind: evArrive, conn: f.conn, f: f})
+	e := s.q.alloc(max(f.arrive, s.now))
+	e.kind, e.conn, e.f = evArrive, f.conn, *f
 }
 
 // dropAtBox handles f meeting box k after it expired at p: the connection's state is
@@ -178,7 +188,7 @@ func (s *sim) boxTimer(id uint32, k int) {
 	}
 	b.dead = true
 	cause := "idle_timeout:" + b.spec.Name
-	if b.spec.Kind == middlebox.KindLifetime {
+	if b.kind == timerLifetime {
 		cause = "lifetime:" + b.spec.Name
 	}
 	if s.partitioned(s.now) {

@@ -78,7 +78,7 @@ func (v *server) inbound() {
 }
 
 func (v *server) sendMessage(i int) {
-	v.s.send(frame{conn: v.cur, dir: dirDown, kind: fMessage, size: int32(v.s.run.Server.MessageBytes), seq: uint64(i), sent: v.s.now})
+	v.s.send(&frame{conn: v.cur, dir: dirDown, kind: fMessage, size: int32(v.s.run.Server.MessageBytes), seq: uint64(i), sent: v.s.now})
 }
 
 // delivered marks message i as arrived at the client now.
@@ -129,7 +129,7 @@ func (v *server) receive(f *frame) {
 	switch f.kind {
 	case fPing:
 		at := f.arrive + int64(v.s.run.Server.PingServiceTime)
-		v.s.send(frame{conn: v.cur, dir: dirDown, kind: fPong, size: pongBytes, seq: f.seq, sent: at})
+		v.s.send(&frame{conn: v.cur, dir: dirDown, kind: fPong, size: pongBytes, seq: f.seq, sent: at})
 	case fPresence:
 		v.s.m.presenceRecv++
 	}
@@ -158,7 +158,7 @@ func (v *server) closeWith(cause string, kind frameKind) {
 	if v.s.c.id == id {
 		v.s.breakConn(cause)
 	}
-	v.s.send(frame{conn: id, dir: dirDown, kind: kind, size: controlBytes, sent: v.s.now})
+	v.s.send(&frame{conn: id, dir: dirDown, kind: kind, size: controlBytes, sent: v.s.now})
 	v.cur = 0
 }
 
