@@ -39,6 +39,7 @@ type metrics struct {
 	bytesUp, bytesDown                  int64
 	msgsSent                            int
 	rtts, delays                        []int64
+	rttBuckets                          [RTTTimelineBuckets]rttBucket
 
 	traj         []IntervalPoint
 	trajChanges  int // interval changes seen
@@ -286,6 +287,8 @@ func (s *sim) result() Result {
 		r.TimeToDetectMean = time.Duration(m.ttdSum / int64(m.ttdN))
 	}
 	r.DeliveryDelayP50, r.DeliveryDelayP99, r.DeliveryDelayMax = percentiles(m.delays)
+	r.DeliveryDelayHistogram = delayHistogram(m.delays)
+	r.RTTTimeline = m.rttTimeline(s.end)
 	r.RTTP50, r.RTTP99, r.RTTMax = percentiles(m.rtts)
 	r.Timeline = timeline(m.bands, m.marks, s.end)
 	return r

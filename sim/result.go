@@ -64,6 +64,9 @@ type Result struct {
 	DeliveryDelayP50  time.Duration `json:"delivery_delay_p50"`
 	DeliveryDelayP99  time.Duration `json:"delivery_delay_p99"`
 	DeliveryDelayMax  time.Duration `json:"delivery_delay_max"`
+	// DeliveryDelayHistogram counts the delivered messages in log-spaced delay
+	// buckets (ten per decade from 1 ms; empty buckets left out), for plots.
+	DeliveryDelayHistogram []DelayBucket `json:"delivery_delay_histogram,omitempty"`
 
 	// Heartbeats = Pings + Presences sent by the engine (including those that failed
 	// to send); HeartbeatsFailed counts the failures the engine counted (missed
@@ -95,6 +98,10 @@ type Result struct {
 	RTTMax       time.Duration `json:"rtt_max"`
 	EngineRTTP50 time.Duration `json:"engine_rtt_p50"`
 	EngineRTTP99 time.Duration `json:"engine_rtt_p99"`
+
+	// RTTTimeline is the RTT of acknowledged pings over the run: mean and max in
+	// each of RTTTimelineBuckets equal time buckets (empty ones left out), for plots.
+	RTTTimeline []RTTPoint `json:"rtt_timeline,omitempty"`
 
 	// Alerts counts the engine's alert actions; Faults the faults injected.
 	Alerts int `json:"alerts"`
