@@ -155,10 +155,14 @@ func (s *sim) send(f *frame) {
 		f.dep = dep
 	}
 	arrive := f.dep + s.oneWay(f.dep) + s.lossDelay()
-	if arrive < c.lastArrive[f.dir] {
-		arrive = c.lastArrive[f.dir]
+	if f.dep >= c.lastDep[f.dir] {
+		// In order behind every frame that left before it. (A reply the server
+		// computed ahead leaves in the future; a frame sent before that moment is not
+		// held behind it.)
+		arrive = max(arrive, c.lastArrive[f.dir])
+		c.lastDep[f.dir] = f.dep
+		c.lastArrive[f.dir] = arrive
 	}
-	c.lastArrive[f.dir] = arrive
 	f.arrive = arrive
 	f.hop = 0
 	s.route(f)

@@ -40,7 +40,8 @@ type conn struct {
 	partitionHit int64 // first frame caught by a partition (-1 = none)
 
 	boxes      []boxState
-	lastArrive [2]int64
+	lastArrive [2]int64 // latest arrival per direction (in-order delivery)
+	lastDep    [2]int64 // departure of that frame
 }
 
 // boxState is one middlebox's timer for the current connection.
