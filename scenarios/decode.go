@@ -179,8 +179,8 @@ func (d *decoder) duration(n *yaml.Node, field string) (time.Duration, bool) {
 
 // structure decodes a mapping onto the struct v by the fields' yaml tags.
 func (d *decoder) structure(n *yaml.Node, v reflect.Value, field string) {
-	m := d.mapping(n, field)
-	if m == nil {
+	m, ok := d.mapping(n, field)
+	if !ok {
 		return
 	}
 	fields := yamlFields(v.Type())
@@ -203,11 +203,11 @@ type entry struct {
 
 // mapping checks that n is a mapping with scalar, unique keys and returns its entries:
 // those set directly in file order, then those merged in by "<<" that were not set
-// directly. It returns nil after an error.
-func (d *decoder) mapping(n *yaml.Node, field string) []entry {
+// directly. ok is false after an error.
+func (d *decoder) mapping(n *yaml.Node, field string) ([]entry, bool) {
 	if n.Kind != yaml.MappingNode {
 		d.fail(n, field, "expected a mapping (key: value), got %s", describe(n))
-		return nil
+		return nil, false
 	}
 	var direct, merged []entry
 	seen := map[string]bool{}
@@ -215,16 +215,16 @@ func (d *decoder) mapping(n *yaml.Node, field string) []entry {
 		k, val := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
 			d.fail(k, field, "keys must be plain names, got %s", describe(k))
-			return nil
+			return nil, false
 		}
 		if k.ShortTag() == "!!merge" {
 			src := d.resolve(val, field)
 			if src == nil {
-				return nil
+				return nil, false
 			}
-			sub := d.mapping(src, field)
-			if sub == nil {
-				return nil
+			sub, ok := d.mapping(src, field)
+			if !ok {
+				return nil, false
 			}
 			merged = append(merged, sub...)
 			continue
@@ -243,7 +243,7 @@ func (d *decoder) mapping(n *yaml.Node, field string) []entry {
 			direct = append(direct, e)
 		}
 	}
-	return direct
+	return direct, true
 }
 
 func (d *decoder) unknownField(n *yaml.Node, field, key string, valid []string) {

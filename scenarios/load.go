@@ -107,8 +107,8 @@ func parseDocument(file string, n *yaml.Node) (Scenario, error) {
 	if n == nil {
 		return s, d.errs
 	}
-	entries := d.mapping(n, "")
-	if entries == nil {
+	entries, ok := d.mapping(n, "")
+	if !ok {
 		return s, d.errs
 	}
 	got := map[string]entry{}
@@ -247,8 +247,8 @@ var specFields = []string{"at_expiry", "description", "kind", "name", "profile",
 
 // pathMapping decodes {profile: NAME, overrides...} or a full custom spec.
 func (d *decoder) pathMapping(n *yaml.Node, field string) (middlebox.Spec, bool) {
-	entries := d.mapping(n, field)
-	if entries == nil {
+	entries, ok := d.mapping(n, field)
+	if !ok {
 		return middlebox.Spec{}, false
 	}
 	before := len(d.errs)
@@ -395,8 +395,8 @@ func (d *decoder) client(n *yaml.Node, field string) (Client, bool) {
 		// "- whatsmeow" is short for "- preset: whatsmeow".
 		return d.preset(n, join(field, "preset"), n.Value)
 	}
-	entries := d.mapping(n, field)
-	if entries == nil {
+	entries, ok := d.mapping(n, field)
+	if !ok {
 		return c, false
 	}
 	got := map[string]entry{}

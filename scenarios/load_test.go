@@ -338,6 +338,8 @@ func TestResolve(t *testing.T) {
 func FuzzLoad(f *testing.F) {
 	f.Add([]byte(example))
 	f.Add([]byte(aliasFaults()))
+	f.Add([]byte("name: x\nclients: [seed]\ndescription: &s [4, 4]\nseeds: *s\npath: &p [nginx]\n"))
+	f.Add([]byte("name: x\nclients:\n  - &c {preset: grpc, expect: [\"true_uptime >= 99%\"]}\n  - {<<: *c, name: g2}\n"))
 	for _, n := range SuiteNames() {
 		b, err := suiteFS.ReadFile("suite/" + n + ".yaml")
 		require.NoError(f, err)
