@@ -22,8 +22,24 @@ const delayEdges = 81 // 1 ms … 10^8 ms (about 28 h)
 
 // delayEdge returns the k-th bucket edge.
 func delayEdge(k int) int64 {
+	if k < len(delayEdgeTable) {
+		return delayEdgeTable[k]
+	}
+	return computeDelayEdge(k)
+}
+
+func computeDelayEdge(k int) int64 {
 	return int64(math.Round(float64(time.Millisecond) * math.Pow(10, float64(k)/10)))
 }
+
+// delayEdgeTable holds the edges, computed once (math.Pow per message cost a
+// simulated day several percent of its time).
+var delayEdgeTable = func() (t [delayEdges + 1]int64) {
+	for k := range t {
+		t[k] = computeDelayEdge(k)
+	}
+	return t
+}()
 
 // delayHistogram counts xs (nanoseconds) into log-spaced buckets and returns the
 // non-empty ones in ascending order.
