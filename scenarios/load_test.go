@@ -211,6 +211,8 @@ func TestErrors(t *testing.T) {
 		{"config bool", "name: x\nclients:\n  - preset: seed\n    config: {inbound_is_liveness: yes}\n", 4, "clients[0].config.inbound_is_liveness", "expected true or false"},
 		{"config invalid", "name: x\nclients:\n  - name: c\n    config: {strategy: pong}\n", 4, "clients[0].config", "pong"},
 		{"neither preset nor config", "name: x\nclients:\n  - name: c\n", 3, "clients[0]", "give a preset"},
+		{"empty client", "name: x\nclients:\n  - {}\n", 3, "clients[0]", "give a preset"},
+		{"null client", "name: x\nclients:\n  - ~\n", 3, "clients[0]", "expected a mapping"},
 		{"config without name", "name: x\nclients:\n  - config: {interval: 1s}\n", 3, "clients[0].name", "needs a name"},
 		{"duplicate client", "name: x\nclients:\n  - seed\n  - preset: grpc\n    name: seed\n", 4, "clients[1].name", `client "seed" already used by clients[0]`},
 		{"metric typo", "name: x\nclients:\n  - preset: seed\n    expect: [\"true_uptim >= 99%\"]\n", 4, "clients[0].expect[0]", `unknown metric "true_uptim" (did you mean "true_uptime"?)`},
