@@ -17,12 +17,27 @@
 // timer that fired (time, hop, connection, action); Chain.Close stops every proxy,
 // releases every connection and returns once the custom toxics have wound down.
 //
+// In use:
+//
+//	c, err := netlab.NewChain(serverAddr, path, netlab.DefaultScale, netlab.Options{Network: nw})
+//	if err != nil { … }          // bad spec, or a scale too high for a timer
+//	defer c.Close()
+//	conn, _ := net.Dial("tcp", c.Addr())
+//	…
+//	recs := c.Expiries().Records() // or Expiries().Wait(ctx, n)
+//
+// Records carry scaled times (Age, Idle); multiply by Chain.Scale for the
+// real-world figure. Connection numbers count per hop, in accept order.
+//
 // Middleboxes with a timer become kalab's own toxics, registered with Toxiproxy by
 // name in init: "kalab_idle" (an idle timer that passes data through and watches
 // up, down or both directions of the same connection) and "kalab_lifetime" (a
 // maximum age from accept). At expiry they close (FIN both ways), reset (RST both
 // ways) or blackhole (forward nothing, keep both sockets open; optionally RST an end
-// on its next packet). See toxic.go for the invariants they rely on. The Network
+// on its next packet). See toxic.go for the invariants they rely on. Known
+// deviation: an RST needs SO_LINGER 0, which Toxiproxy only sets at accept, so on a
+// hop whose expiry resets (or whose blackhole resets on the next packet) an end's
+// own orderly close before expiry also reaches the other end as an RST. The Network
 // (RTT, jitter, bandwidth, reset_peer) uses Toxiproxy's built-in toxics.
 //
 // # Time

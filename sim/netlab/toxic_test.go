@@ -337,3 +337,29 @@ func TestCloseReleasesBlackholedConnections(t *testing.T) {
 	assert.False(t, isTimeout(err), "server end still open after Close")
 	assert.NoError(t, c.Close(), "a second Close returns the first result")
 }
+
+// TestResetHopTurnsOrderlyCloseIntoRST pins the documented price of SO_LINGER 0
+// (toxic.go): on a hop whose expiry resets, an end's own close before expiry
+// reaches the other end as an RST, not a FIN. On a closing hop it stays a FIN.
+func TestResetHopTurnsOrderlyCloseIntoRST(t *testing.T) {
+	for _, tc := range []struct {
+		at    middlebox.Expiry
+		reset bool
+	}{{middlebox.Reset, true}, {middlebox.Close, false}} {
+		t.Run(string(tc.at), func(t *testing.T) {
+			leakCheck(t)
+			tg := startTarget(t)
+			c := newChain(t, tg, []middlebox.Spec{idle("box", middlebox.Both, tc.at)}, Options{})
+			client, server := connect(t, c, tg)
+			roundTrip(t, client, server)
+			require.NoError(t, client.Close())
+			_, err := readUntilErr(server, lateBound)
+			if tc.reset {
+				assert.True(t, isReset(err), "server end: want ECONNRESET, got %v", err)
+			} else {
+				assert.ErrorIs(t, err, io.EOF, "server end")
+			}
+			assert.Zero(t, c.Expiries().Len())
+		})
+	}
+}
