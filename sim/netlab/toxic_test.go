@@ -1,8 +1,11 @@
 package netlab
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"testing"
@@ -362,4 +365,33 @@ func TestResetHopTurnsOrderlyCloseIntoRST(t *testing.T) {
 			assert.Zero(t, c.Expiries().Len())
 		})
 	}
+}
+
+// TestInterruptedPipeKeepsItsConnectionState: adding a toxic to a live proxy
+// interrupts the timer toxic's pipes (ToxicLink.AddToxic) and runs them again on the
+// same stub; data keeps flowing in order and the connection keeps its one timer.
+func TestInterruptedPipeKeepsItsConnectionState(t *testing.T) {
+	leakCheck(t)
+	tg := startTarget(t)
+	c := newChain(t, tg, []middlebox.Spec{idle("box", middlebox.Both, middlebox.Close)}, Options{})
+	client, server := connect(t, c, tg)
+	roundTrip(t, client, server)
+	for _, stream := range []string{"upstream", "downstream"} {
+		body, err := json.Marshal(toxicJSON{Name: "latency_" + stream, Type: "latency", Stream: stream, Toxicity: 1,
+			Attributes: map[string]any{"latency": 1}})
+		require.NoError(t, err)
+		_, err = c.proxies[0].Toxics.AddToxicJson(bytes.NewReader(body))
+		require.NoError(t, err)
+	}
+	for i := range 3 {
+		send(t, client, server, fmt.Sprintf("up %d", i))
+		send(t, server, client, fmt.Sprintf("down %d", i))
+	}
+	recs := waitExpiries(t, c, 1)
+	assert.Equal(t, uint64(1), recs[0].Conn)
+	_, err := readUntilErr(client, lateBound)
+	assert.ErrorIs(t, err, io.EOF, "client end")
+	_, err = readUntilErr(server, lateBound)
+	assert.ErrorIs(t, err, io.EOF, "server end")
+	assert.Equal(t, 1, c.Expiries().Len())
 }
