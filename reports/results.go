@@ -65,7 +65,8 @@ type Client struct {
 	// Config is the policy as written (presets expanded, zero fields = defaults).
 	Config keepalive.Config `json:"config"`
 	// Runs holds one sim.Result per seed, in seed order. Only the first seed's run
-	// keeps its Timeline and IntervalTrajectory; the others carry them empty.
+	// keeps its Timeline, IntervalTrajectory and RTTTimeline; the others carry them
+	// empty.
 	Runs []sim.Result `json:"runs"`
 	// Aggregate summarises each metric over the seeds, keyed by metric name, in the
 	// metric's unit (ratios as fractions, durations in seconds, counts as is).

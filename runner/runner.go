@@ -224,9 +224,10 @@ func Assemble(s scenarios.Scenario, results []sim.Result) reports.Scenario {
 	for ci, c := range s.Clients {
 		runs := slices.Clone(results[ci*len(s.Seeds) : (ci+1)*len(s.Seeds)])
 		for k := 1; k < len(runs); k++ {
-			// Only the first seed keeps the bulky per-run history.
+			// Only the first seed keeps the bulky per-run history (for plots).
 			runs[k].Timeline = sim.Timeline{}
 			runs[k].IntervalTrajectory = nil
+			runs[k].RTTTimeline = nil
 		}
 		rc := reports.Client{
 			Name:      c.Name,

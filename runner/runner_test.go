@@ -64,6 +64,7 @@ func fakeSim(r sim.Run) (sim.Result, error) {
 		ZombieTime:         time.Duration(r.Seed) * time.Minute,
 		Timeline:           sim.Timeline{Bands: []sim.Band{{Start: 0, End: r.Duration, State: sim.BandUp}}},
 		IntervalTrajectory: []sim.IntervalPoint{{Interval: 25 * time.Second}},
+		RTTTimeline:        []sim.RTTPoint{{Mean: 100 * time.Millisecond, Max: 120 * time.Millisecond, N: 3}},
 	}, nil
 }
 
@@ -97,6 +98,8 @@ func TestAssembleVerdicts(t *testing.T) {
 	assert.NotEmpty(t, k.Runs[0].IntervalTrajectory)
 	assert.Empty(t, k.Runs[1].Timeline.Bands, "later seeds drop theirs")
 	assert.Empty(t, k.Runs[2].IntervalTrajectory)
+	assert.NotEmpty(t, k.Runs[0].RTTTimeline)
+	assert.Empty(t, k.Runs[1].RTTTimeline)
 
 	up := k.Aggregate["true_uptime"]
 	assert.InDelta(t, 0.995, up.Min, 1e-12)
