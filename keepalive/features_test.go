@@ -222,3 +222,20 @@ func TestConfigChangedKeepsTheOutstandingPingsDeadline(t *testing.T) {
 	require.Len(t, acts, 1)
 	assert.Equal(t, 2*time.Second, acts[0].Deadline, "the next ping has the new deadline")
 }
+
+func TestRTTCodeIsMonotonicAndPrecise(t *testing.T) {
+	prev := uint16(0)
+	for us := int64(0); us < 50_000_000; us += 1 + us/500 {
+		d := time.Duration(us) * time.Microsecond
+		c := rttCode(d)
+		require.GreaterOrEqual(t, c, prev, "monotonic at %v", d)
+		prev = c
+		back := rttDecode(c)
+		require.LessOrEqual(t, back, d)
+		require.LessOrEqual(t, float64(d-back), float64(d)/1024+float64(time.Microsecond), "precision at %v", d)
+	}
+	assert.Equal(t, 1500*time.Microsecond, rttDecode(rttCode(1500*time.Microsecond)), "exact below 2.048 ms")
+	assert.InEpsilon(t, float64(10*time.Second), float64(rttDecode(rttCode(10*time.Second))), 1.0/1024)
+	assert.Equal(t, uint16(0), rttCode(-time.Second))
+	assert.Less(t, rttCode(time.Duration(1<<63-1)), uint16(65535))
+}

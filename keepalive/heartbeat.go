@@ -26,7 +26,7 @@ func (s *Session) drawInterval() int64 {
 
 // schedule makes the next heartbeat due one interval after base.
 func (s *Session) schedule(base int64) {
-	s.hbBase = base
+	s.mark = base
 	if s.policy.cfg.IntervalMode == IntervalRandom {
 		s.interval = s.drawInterval()
 	}
@@ -34,7 +34,7 @@ func (s *Session) schedule(base int64) {
 
 // nextHeartbeat is when the next heartbeat is due (no ping outstanding).
 func (s *Session) nextHeartbeat() int64 {
-	base := s.hbBase
+	base := s.mark
 	if base == noTime {
 		return noTime
 	}
@@ -86,8 +86,8 @@ func (s *Session) sendHeartbeat(now int64) {
 	if ping {
 		s.seq++
 		s.pingSeq = s.seq
-		s.pingSent = now
-		s.pingDue = now + int64(c.ReplyDeadline)
+		s.mark = now
+		s.due = now + int64(c.ReplyDeadline)
 		if presence {
 			s.presBack = 1
 		}
@@ -111,7 +111,7 @@ func (s *Session) onAck(now int64, seq uint64, rtt time.Duration) {
 	if s.pingSeq == 0 || seq != s.pingSeq {
 		return // stale: an older ping, or one from a previous connection
 	}
-	if now > s.pingDue {
+	if now > s.due {
 		s.pingExpired(now) // the reply came after the deadline: too late
 		return
 	}
@@ -138,7 +138,7 @@ func (s *Session) onFailed(now int64, seq uint64) {
 func (s *Session) pingFailed(now int64) {
 	base := s.completionBase(now)
 	s.pingSeq = 0
-	s.pingSent = noTime
+	s.mark = noTime
 	if s.heartbeatFailed(now, StrategyPing, s.hbGap) {
 		s.schedule(base)
 	}
@@ -147,8 +147,8 @@ func (s *Session) pingFailed(now int64) {
 // completionBase is what the next heartbeat is scheduled from when the
 // outstanding ping completes at now: now, or its send time with FixedRate.
 func (s *Session) completionBase(now int64) int64 {
-	if s.policy.cfg.FixedRate && s.pingSent != noTime {
-		return s.pingSent
+	if s.policy.cfg.FixedRate && s.mark != noTime {
+		return s.mark
 	}
 	return now
 }
@@ -167,10 +167,10 @@ func (s *Session) onInbound(now int64) {
 // pingExpired handles an outstanding ping whose reply deadline has passed: a
 // failure, unless inbound traffic proved the connection alive since it was sent.
 func (s *Session) pingExpired(now int64) {
-	if s.policy.cfg.InboundIsLiveness && s.lastSuccess != noTime && s.lastSuccess > s.pingSent {
+	if s.policy.cfg.InboundIsLiveness && s.lastSuccess != noTime && s.lastSuccess > s.mark {
 		base := s.completionBase(now)
 		s.pingSeq = 0
-		s.pingSent = noTime
+		s.mark = noTime
 		s.heartbeatSucceeded(now, StrategyPing, s.hbGap)
 		s.schedule(base)
 		return

@@ -57,19 +57,21 @@ type Session struct {
 
 	now int64 // offset of the latest Step
 
-	seq      uint64 // last Seq issued
-	pingSeq  uint64 // outstanding ping, 0 = none
-	pingSent int64
-	pingDue  int64 // the outstanding ping's reply deadline (fixed when it was sent)
+	seq     uint64 // last Seq issued
+	pingSeq uint64 // outstanding ping, 0 = none
+	// mark: while a ping is outstanding, when it was sent; otherwise the base the
+	// next heartbeat is scheduled from (due at mark + interval). noTime = none.
+	mark int64
+	// due: in StateWaiting, when to reconnect (noTime = never); in StateConnected
+	// with a ping outstanding, its reply deadline, fixed when it was sent.
+	due      int64
 	hbGap    int64 // idle gap before the last heartbeat was sent
-	hbBase   int64 // next heartbeat is due at hbBase + interval
 	interval int64 // current interval (ns)
 
 	lastSend    int64
 	lastRecv    int64
 	lastSuccess int64 // last proof of liveness (ping reply, or inbound with InboundIsLiveness)
 	connectedAt int64
-	reconnectAt int64 // StateWaiting: when to connect; noTime = never
 
 	ad adaptive
 
@@ -106,10 +108,9 @@ func NewSession(p *Policy, rng *rand.Rand) *Session {
 
 func (s *Session) reset() {
 	s.now = 0
-	s.pingSent, s.hbGap = noTime, noTime
-	s.hbBase = noTime
+	s.mark, s.due, s.hbGap = noTime, noTime, noTime
 	s.lastSend, s.lastRecv, s.lastSuccess = noTime, noTime, noTime
-	s.connectedAt, s.reconnectAt = noTime, noTime
+	s.connectedAt = noTime
 	s.ad.reset()
 	s.adSucc = 0
 }
@@ -252,7 +253,7 @@ func (s *Session) step(t time.Time, ev Event) {
 func (s *Session) stop(c Cause) {
 	s.emit(Action{Kind: ActionClose, Cause: c})
 	s.pingSeq, s.presPending = 0, false
-	s.reconnectAt = noTime
+	s.due = noTime
 	s.setState(StateStopped)
 }
 
@@ -262,7 +263,7 @@ func (s *Session) connect(c Cause) {
 		s.reconnects++
 	}
 	s.started = true
-	s.reconnectAt = noTime
+	s.due = noTime
 	s.emit(Action{Kind: ActionConnect, Cause: c})
 	s.setState(StateConnecting)
 }
@@ -272,10 +273,10 @@ func (s *Session) onConnected(now int64) {
 	s.connectedAt = now
 	s.lastSend, s.lastRecv = now, now // the handshake is traffic both ways
 	s.pingSeq, s.presPending = 0, false
-	s.pingSent = noTime
+	s.mark = noTime
 	s.failures = 0
 	s.fbFails, s.fbCount, s.onSecondary = 0, 0, false
-	s.reconnectAt = noTime
+	s.due = noTime
 	if c.Reconnect.Mode == ReconnectLinear {
 		s.retries = 0 // whatsmeow resets AutoReconnectErrors on login success
 	}
@@ -288,8 +289,7 @@ func (s *Session) onConnected(now int64) {
 // the backoff if the connection was stable.
 func (s *Session) leaveConnected(now int64) {
 	s.pingSeq, s.presPending = 0, false
-	s.pingSent = noTime
-	s.hbBase = noTime
+	s.mark = noTime
 	if s.connectedAt != noTime && now-s.connectedAt >= int64(s.policy.cfg.Reconnect.StableAfter) {
 		s.retries = 0
 	}
@@ -318,11 +318,11 @@ func (s *Session) NextDeadline() time.Time {
 func (s *Session) nextDeadline() int64 {
 	switch s.state {
 	case StateWaiting:
-		return s.reconnectAt
+		return s.due
 	case StateConnected:
 		var d int64
 		if s.pingSeq != 0 {
-			d = s.pingDue
+			d = s.due
 		} else {
 			d = s.nextHeartbeat()
 		}
@@ -345,11 +345,11 @@ func (s *Session) silenceDeadline() int64 {
 func (s *Session) onTick(now int64) {
 	switch s.state {
 	case StateWaiting:
-		if s.reconnectAt != noTime && now >= s.reconnectAt {
+		if s.due != noTime && now >= s.due {
 			s.connect(s.lastCause)
 		}
 	case StateConnected:
-		if s.pingSeq != 0 && now >= s.pingDue {
+		if s.pingSeq != 0 && now >= s.due {
 			s.pingExpired(now)
 			if s.state != StateConnected {
 				return
@@ -389,7 +389,7 @@ func (s *Session) onConfigChanged(now int64, p *Policy) {
 	if s.state == StateWaiting && c.Reconnect != old.Reconnect {
 		// Re-plan the pending attempt under the new supervisor policy, undoing the
 		// retry the old plan counted.
-		if s.reconnectAt != noTime && s.retries > 0 &&
+		if s.due != noTime && s.retries > 0 &&
 			(old.Reconnect.Mode == ReconnectBackoff || old.Reconnect.Mode == ReconnectLinear) {
 			s.retries--
 		}

@@ -27,12 +27,12 @@ func (s *Session) supervise(now int64, fromConnected bool) {
 	case ReconnectImmediate:
 		d = 0
 	case ReconnectNever:
-		s.reconnectAt = noTime
+		s.due = noTime
 		s.setState(StateWaiting)
 		return
 	case ReconnectPoll:
 		p := int64(r.PollInterval)
-		s.reconnectAt = (now/p + 1) * p
+		s.due = (now/p + 1) * p
 		s.setState(StateWaiting)
 		return
 	case ReconnectLinear:
@@ -50,7 +50,7 @@ func (s *Session) supervise(now int64, fromConnected bool) {
 		s.connect(s.lastCause)
 		return
 	}
-	s.reconnectAt = now + d
+	s.due = now + d
 	s.setState(StateWaiting)
 }
 
