@@ -146,6 +146,22 @@ func (s *Session) Policy() *Policy { return s.policy }
 //
 // Within one Step, the action that does the work comes before the
 // ActionStateChange it causes (EventStart → ActionConnect, ActionStateChange).
+//
+//	event            idle        connecting   connected                     waiting
+//	Start            connect     –            –                             connect now
+//	Connected        connected   connected    new connection (re-armed)     connected
+//	Disconnected     –           supervisor   supervisor                    –
+//	ConnectFailed    –           supervisor   –                             –
+//	HeartbeatAck     –           –            success if Seq is the ping    –
+//	HeartbeatFailed  –           –            failure if Seq is pending     –
+//	Inbound          –           –            last read (liveness)          –
+//	Tick             –           –            deadline/silence/heartbeat    connect if due
+//	ConfigChanged    new policy in every state (re-plans a waiting attempt)
+//	LoggedOut, Replaced, Banned, Stop: ActionClose, stopped, in every state
+//
+// "supervisor" is the reconnect supervisor: StateWaiting with a delay, or a
+// Connect at once (see supervisor.go). A detected dead connection is replaced at
+// once: ActionConnect{Cause} and StateConnecting.
 func (s *Session) Step(now time.Time, ev Event) []Action {
 	if s.state == StateStopped {
 		return nil
