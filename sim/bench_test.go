@@ -116,7 +116,10 @@ func fakeClockDay(b *testing.B, run Run) int {
 // every call's outcome is visible in the session's health, and its one timer is
 // armed again. (synctest.Wait would do this, but it needs a *testing.T.)
 func settle(ctx context.Context, b *testing.B, clk *clockwork.FakeClock, eng *keepalive.Engine, c *idleConn) {
-	for {
+	for spins := 0; ; spins++ {
+		if spins > 10_000_000 {
+			b.Fatal("settle: the engine never went quiet")
+		}
 		h, ok := eng.SessionHealthOf("bench")
 		if !ok {
 			b.Fatal("session gone")
