@@ -2,6 +2,7 @@ package reports
 
 import (
 	"flag"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -149,10 +150,20 @@ func fixtureRun(scenario string, m clientModel, seed uint64, dur time.Duration) 
 		delays = append(delays, d)
 	}
 	sort.Slice(delays, func(i, j int) bool { return delays[i] < delays[j] })
+	res.DeliveryDelayHistogram = fixtureHistogram(delays)
 	if n := len(delays); n > 0 {
 		res.DeliveryDelayP50, res.DeliveryDelayP99, res.DeliveryDelayMax = delays[(n-1)/2], delays[(n*99+99)/100-1], delays[n-1]
 	}
 	if m.ping {
+		// RTT over time: about 105 ms, with a slow evening rise.
+		w := dur / sim.RTTTimelineBuckets
+		for i := 0; i < sim.RTTTimelineBuckets; i += 3 {
+			mean := 100*time.Millisecond + time.Duration(r.IntN(10))*time.Millisecond
+			if i > sim.RTTTimelineBuckets*3/4 {
+				mean += 40 * time.Millisecond
+			}
+			res.RTTTimeline = append(res.RTTTimeline, sim.RTTPoint{At: time.Duration(i) * w, Mean: mean, Max: mean + 80*time.Millisecond, N: max(1, int(w/m.interval))})
+		}
 		res.RTTSamples = res.Pings
 		res.RTTP50, res.RTTP99, res.RTTMax = 105*time.Millisecond, 180*time.Millisecond, 410*time.Millisecond
 	}
@@ -173,13 +184,34 @@ func fixtureRun(scenario string, m clientModel, seed uint64, dur time.Duration) 
 	return res
 }
 
+// fixtureHistogram buckets sorted delays the way the simulator does: ten buckets
+// per decade from 1 ms, each closed at its upper edge.
+func fixtureHistogram(sorted []time.Duration) []sim.DelayBucket {
+	var out []sim.DelayBucket
+	k := 0
+	edge := func(k int) time.Duration {
+		return time.Duration(math.Round(float64(time.Millisecond) * math.Pow(10, float64(k)/10)))
+	}
+	for _, d := range sorted {
+		for d > edge(k) {
+			k++
+		}
+		if n := len(out); n > 0 && out[n-1].UpTo == edge(k) {
+			out[n-1].Count++
+		} else {
+			out = append(out, sim.DelayBucket{UpTo: edge(k), Count: 1})
+		}
+	}
+	return out
+}
+
 // fixtureClient runs a client model over the seeds and checks its expectations.
 func fixtureClient(scenario string, m clientModel, seeds []uint64, dur time.Duration, checks ...fixtureCheck) Client {
 	c := Client{Name: m.name, Preset: m.name, Config: m.cfg, Aggregate: map[string]Stat{}, Passed: true}
 	for _, s := range seeds {
 		run := fixtureRun(scenario, m, s, dur)
 		if s != seeds[0] {
-			run.Timeline, run.IntervalTrajectory = sim.Timeline{}, nil
+			run.Timeline, run.IntervalTrajectory, run.RTTTimeline = sim.Timeline{}, nil, nil
 		}
 		c.Runs = append(c.Runs, run)
 	}
@@ -262,14 +294,15 @@ func fixtureResults() *Results {
 	}
 
 	hour := time.Hour
+	half := 30 * time.Minute
 	resSeeds := []uint64{1, 2}
 	res := Scenario{Name: "Residential proxy", Description: "A rotating residential proxy closes CONNECT tunnels idle for about 12 s.",
-		File: "suite/residential.yaml", Duration: hour, Seeds: resSeeds, PathText: "residential"}
+		File: "suite/residential.yaml", Duration: half, Seeds: resSeeds, PathText: "residential"}
 	res.Clients = []Client{
-		fixtureClient(res.Name, clientModel{name: "seed", cfg: presence60, interval: 60 * time.Second, closeEvery: 12 * time.Second, cause: resCause, detectedBy: "closed"}, resSeeds, hour),
-		fixtureClient(res.Name, clientModel{name: "whatsmeow", cfg: ping30, interval: 30 * time.Second, closeEvery: 12 * time.Second, cause: resCause, detectedBy: "closed", ping: true}, resSeeds, hour,
+		fixtureClient(res.Name, clientModel{name: "seed", cfg: presence60, interval: 60 * time.Second, closeEvery: 12 * time.Second, cause: resCause, detectedBy: "closed"}, resSeeds, half),
+		fixtureClient(res.Name, clientModel{name: "whatsmeow", cfg: ping30, interval: 30 * time.Second, closeEvery: 12 * time.Second, cause: resCause, detectedBy: "closed", ping: true}, resSeeds, half,
 			disconnectsAtMost(1)),
-		fixtureClient(res.Name, clientModel{name: "kalab", cfg: adaptive, interval: 9 * time.Second, cause: resCause, ping: true, adaptive: true}, resSeeds, hour,
+		fixtureClient(res.Name, clientModel{name: "kalab", cfg: adaptive, interval: 9 * time.Second, cause: resCause, ping: true, adaptive: true}, resSeeds, half,
 			uptimeAtLeast(0.999)),
 	}
 

@@ -76,7 +76,7 @@ func (s scenarioView) hasTimeline() bool {
 // hasDelays reports whether any client has delivery delays to draw.
 func (s scenarioView) hasDelays() bool {
 	for _, c := range s.Clients {
-		if len(c.Delays) > 0 || len(c.delayRuns) > 0 {
+		if len(c.DelayHist) > 0 || len(c.delayRuns) > 0 {
 			return true
 		}
 	}
@@ -115,14 +115,20 @@ type clientView struct {
 	BytesPerDay      float64
 	PresencePerDay   float64
 
-	// Delays are message delivery delay samples over all seeds, for the CDF; when
-	// results carry none, delayRuns holds each seed's percentiles instead.
-	Delays    []time.Duration
+	// DelayHist is the delivery delay histogram over all seeds, for the CDF; when
+	// results carry none (older files), delayRuns holds each seed's percentiles.
+	DelayHist []histBucket
 	delayRuns []delayQuantiles
 	// Timeline is one run (the first seed) drawn over time; nil when absent.
 	Timeline *timelineView
 
 	Checks []checkView
+}
+
+// histBucket counts the delays in (previous UpTo, UpTo].
+type histBucket struct {
+	UpTo  time.Duration
+	Count int
 }
 
 // delayQuantiles are one run's delivery delay percentiles.
@@ -164,7 +170,7 @@ type timelineView struct {
 	Duration    time.Duration
 	Bands       []bandView
 	Interval    []pointView // heartbeat interval (Value in seconds) at time At
-	RTT         []pointView // ping RTT (Value in milliseconds) at time At
+	RTT         []pointView // mean ping RTT (Value in milliseconds) from time At
 	Disconnects []markView
 }
 

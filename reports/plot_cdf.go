@@ -3,7 +3,6 @@ package reports
 import (
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -11,9 +10,6 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
-
-// cdfMaxPoints bounds the points of one CDF curve; more samples are thinned evenly.
-const cdfMaxPoints = 1500
 
 // cdfFigure draws plot 3: per client, the fraction of messages delivered within a
 // delay (the empirical CDF), on a logarithmic delay axis.
@@ -29,15 +25,14 @@ func cdfFigure(s scenarioView) (figure, error) {
 	quantilesOnly := false
 	for i, c := range s.Clients {
 		switch {
-		case len(c.Delays) > 0:
-			xys := cdfPoints(c.Delays)
+		case len(c.DelayHist) > 0:
+			xys := histCDF(c.DelayHist)
 			lo = math.Min(lo, xys[0].X)
 			hi = math.Max(hi, xys[len(xys)-1].X)
 			ln, err := plotter.NewLine(xys)
 			if err != nil {
 				return figure{}, fmt.Errorf("delay plot %q: %w", s.Name, err)
 			}
-			ln.StepStyle = plotter.PostStep
 			ln.LineStyle = draw.LineStyle{Color: clientColor(i), Width: 1.8}
 			p.Add(ln)
 			leg.Add(fmt.Sprintf("%s (p99 %s)", c.Name, fmtDuration(c.DelayP99)), ln)
@@ -90,21 +85,22 @@ func cdfFigure(s scenarioView) (figure, error) {
 	}}, nil
 }
 
-// cdfPoints returns the empirical CDF of delays as (seconds, percent) step points,
-// thinned to at most cdfMaxPoints. Delays below 1 ms are drawn at 1 ms (log axis).
-func cdfPoints(delays []time.Duration) plotter.XYs {
-	d := slices.Clone(delays)
-	slices.Sort(d)
-	n := len(d)
-	step := max(1, n/cdfMaxPoints)
-	xys := make(plotter.XYs, 0, n/step+2)
-	sec := func(v time.Duration) float64 { return math.Max(v.Seconds(), 0.001) }
-	xys = append(xys, plotter.XY{X: sec(d[0]), Y: 0})
-	for i := 0; i < n; i += step {
-		xys = append(xys, plotter.XY{X: sec(d[i]), Y: 100 * float64(i+1) / float64(n)})
+// histCDF returns the CDF of a delay histogram as (seconds, percent) points: 0 %
+// at the lower edge of the first bucket, then the cumulative share at each
+// bucket's upper edge (straight lines between: the delays inside a bucket are not
+// known). Delays below 1 ms are drawn at 1 ms (log axis).
+func histCDF(h []histBucket) plotter.XYs {
+	total := 0
+	for _, b := range h {
+		total += b.Count
 	}
-	if last := xys[len(xys)-1]; last.Y < 100 {
-		xys = append(xys, plotter.XY{X: sec(d[n-1]), Y: 100})
+	sec := func(v time.Duration) float64 { return math.Max(v.Seconds(), 0.001) }
+	// Buckets are a tenth of a decade wide: the first one starts 10^0.1 below its edge.
+	xys := plotter.XYs{{X: math.Max(sec(h[0].UpTo)/math.Pow(10, 0.1), 0.001), Y: 0}}
+	cum := 0
+	for _, b := range h {
+		cum += b.Count
+		xys = append(xys, plotter.XY{X: sec(b.UpTo), Y: 100 * float64(cum) / float64(total)})
 	}
 	return xys
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 )
 
@@ -163,10 +164,10 @@ func TestDelayFigure(t *testing.T) {
 	assert.Contains(t, string(svg), "delivery delay (s, log scale)")
 }
 
-func TestDelayFigureFromSamples(t *testing.T) {
-	s := scenarioView{Name: "samples", Clients: []clientView{
-		{Name: "a", Delays: []time.Duration{50 * time.Millisecond, 60 * time.Millisecond, 2 * time.Second}},
-		{Name: "b", Delays: []time.Duration{70 * time.Millisecond, 10 * time.Minute}},
+func TestDelayFigureFromHistogram(t *testing.T) {
+	s := scenarioView{Name: "hist", Clients: []clientView{
+		{Name: "a", DelayHist: []histBucket{{UpTo: 63 * time.Millisecond, Count: 90}, {UpTo: 79 * time.Millisecond, Count: 9}, {UpTo: 2 * time.Second, Count: 1}}},
+		{Name: "b", DelayHist: []histBucket{{UpTo: 79 * time.Millisecond, Count: 1}, {UpTo: 15 * time.Minute, Count: 1}}},
 	}}
 	f, err := cdfFigure(s)
 	require.NoError(t, err)
@@ -175,10 +176,13 @@ func TestDelayFigureFromSamples(t *testing.T) {
 	counts := colourCount(decodePNG(t, b, f))
 	assert.Greater(t, near(counts, clientColor(0)), 100)
 	assert.Greater(t, near(counts, clientColor(1)), 100)
-	pts := cdfPoints(s.Clients[0].Delays)
+	pts := histCDF(s.Clients[0].DelayHist)
+	require.Len(t, pts, 4)
 	assert.Equal(t, 0.0, pts[0].Y)
-	assert.Equal(t, 100.0, pts[len(pts)-1].Y)
-	assert.InDelta(t, 2.0, pts[len(pts)-1].X, 1e-9)
+	assert.InDelta(t, 0.063/1.2589, pts[0].X, 1e-3, "starts at the first bucket's lower edge")
+	assert.InDelta(t, 90.0, pts[1].Y, 1e-9)
+	assert.InDelta(t, 99.0, pts[2].Y, 1e-9)
+	assert.Equal(t, plotter.XY{X: 2, Y: 100}, pts[3])
 }
 
 func TestFiguresRefuseEmpty(t *testing.T) {

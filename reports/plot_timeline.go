@@ -11,6 +11,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/kalab-dev/kalab/sim"
 )
 
 // timeUnit picks the time axis unit for a run of length d: hours for runs of three
@@ -55,6 +57,16 @@ func timelineFigure(s scenarioView) (figure, error) {
 	}
 	if len(lanes) == 0 {
 		return figure{}, fmt.Errorf("timeline plot %q: no client has a timeline", s.Name)
+	}
+	// seriesValues gathers one series' values over all lanes.
+	seriesValues := func(series func(*timelineView) []pointView) []float64 {
+		var out []float64
+		for _, l := range lanes {
+			for _, p := range series(l.c.Timeline) {
+				out = append(out, p.Value)
+			}
+		}
+		return out
 	}
 	unit, unitName := timeUnit(dur)
 	xOf := func(d time.Duration) float64 { return float64(d) / float64(unit) }
@@ -127,25 +139,7 @@ func timelineFigure(s scenarioView) (figure, error) {
 		pb.X.Min, pb.X.Max = 0, xOf(dur)
 		pb.X.Tick.Marker = xTicks
 		pb.Add(lightGrid())
-		lo, hi := math.Inf(1), 0.0
-		for _, l := range lanes {
-			for _, p := range l.c.Timeline.Interval {
-				if p.Value > 0 {
-					lo, hi = math.Min(lo, p.Value), math.Max(hi, p.Value)
-				}
-			}
-		}
-		// Intervals from seconds to many minutes share the panel on a log axis, so a
-		// 10 s ping is not flattened against zero by a 600 s one.
-		logY := hi/lo > 20
-		if logY {
-			pb.Y.Scale = plot.LogScale{}
-			pb.Y.Tick.Marker = logTicks125{}
-			pb.Title.Text = "Heartbeat interval (log scale)"
-			pb.Y.Min, pb.Y.Max = lo/1.25, hi*1.25
-		} else {
-			pb.Y.Min = 0
-		}
+		logY := useLogY(pb, seriesValues(func(t *timelineView) []pointView { return t.Interval }))
 		legB := newLegend()
 		for _, l := range lanes {
 			pts := l.c.Timeline.Interval
@@ -178,28 +172,34 @@ func timelineFigure(s scenarioView) (figure, error) {
 		weights = append(weights, 2)
 	}
 	if hasRTT {
-		pc := newPlot("Ping RTT", xLabel, "RTT (ms)")
+		pc := newPlot("Ping RTT (mean per "+fmtDuration(dur/sim.RTTTimelineBuckets)+")", xLabel, "RTT (ms)")
 		pc.X.Min, pc.X.Max = 0, xOf(dur)
 		pc.X.Tick.Marker = xTicks
-		pc.Y.Min = 0
 		pc.Add(lightGrid())
+		logRTT := useLogY(pc, seriesValues(func(t *timelineView) []pointView { return t.RTT }))
 		legC := newLegend()
 		for _, l := range lanes {
 			pts := l.c.Timeline.RTT
 			if len(pts) == 0 {
 				continue
 			}
-			xys := make(plotter.XYs, len(pts))
-			for i, p := range pts {
-				xys[i] = plotter.XY{X: xOf(p.At), Y: p.Value}
+			xys := make(plotter.XYs, 0, len(pts))
+			for _, p := range pts {
+				if logRTT && p.Value <= 0 {
+					continue
+				}
+				xys = append(xys, plotter.XY{X: xOf(p.At), Y: p.Value})
 			}
-			sc, err := plotter.NewScatter(xys)
+			if len(xys) == 0 {
+				continue
+			}
+			ln, err := plotter.NewLine(xys)
 			if err != nil {
 				return figure{}, fmt.Errorf("timeline plot %q: %w", s.Name, err)
 			}
-			sc.GlyphStyle = draw.GlyphStyle{Color: clientColor(l.idx), Radius: 1.1, Shape: draw.CircleGlyph{}}
-			pc.Add(sc)
-			legC.Add(l.c.Name, sc)
+			ln.LineStyle = draw.LineStyle{Color: clientColor(l.idx), Width: 1.3}
+			pc.Add(ln)
+			legC.Add(l.c.Name, ln)
 		}
 		plots = append(plots, []*plot.Plot{pc})
 		legends = append(legends, legC)
@@ -234,6 +234,28 @@ func timelineFigure(s scenarioView) (figure, error) {
 			legends[i].Draw(lc)
 		}
 	}}, nil
+}
+
+// useLogY switches p's y axis to a log scale when the positive values span more
+// than a factor of 20 (a 10 s ping and a 600 s presence, a 70 ms RTT and a 10 s
+// spike), marking it in the title; otherwise the axis starts at zero. It reports
+// whether the axis is logarithmic.
+func useLogY(p *plot.Plot, values []float64) bool {
+	lo, hi := math.Inf(1), 0.0
+	for _, v := range values {
+		if v > 0 {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	if hi == 0 || hi/lo <= 20 {
+		p.Y.Min = 0
+		return false
+	}
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = logTicks125{}
+	p.Title.Text += " (log scale)"
+	p.Y.Min, p.Y.Max = lo/1.25, hi*1.25
+	return true
 }
 
 // alignLeft pads the canvases of vertically stacked plots so their data areas start

@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"time"
 
@@ -45,6 +46,7 @@ func buildClient(c Client) clientView {
 	n := float64(len(c.Runs))
 	var days float64
 	var detectN float64
+	hist := map[time.Duration]int{}
 	for _, r := range c.Runs {
 		days += r.Duration.Hours() / 24
 	}
@@ -73,6 +75,9 @@ func buildClient(c Client) clientView {
 			cv.DelayP99 += r.DeliveryDelayP99
 			cv.DelayMax = max(cv.DelayMax, r.DeliveryDelayMax)
 			cv.delayRuns = append(cv.delayRuns, delayQuantiles{P50: r.DeliveryDelayP50, P99: r.DeliveryDelayP99, Max: r.DeliveryDelayMax})
+			for _, b := range r.DeliveryDelayHistogram {
+				hist[b.UpTo] += b.Count
+			}
 		}
 		if cv.Timeline == nil && (len(r.Timeline.Bands) > 0 || len(r.IntervalTrajectory) > 0) {
 			cv.Timeline = buildTimeline(r)
@@ -94,6 +99,10 @@ func buildClient(c Client) clientView {
 	if detectN > 0 {
 		cv.DetectMean = time.Duration(float64(cv.DetectMean) / detectN)
 	}
+	for up, n := range hist {
+		cv.DelayHist = append(cv.DelayHist, histBucket{UpTo: up, Count: n})
+	}
+	sort.Slice(cv.DelayHist, func(i, j int) bool { return cv.DelayHist[i].UpTo < cv.DelayHist[j].UpTo })
 	if k := len(cv.delayRuns); k > 0 {
 		cv.DelayP50 /= time.Duration(k)
 		cv.DelayP99 /= time.Duration(k)
@@ -158,6 +167,9 @@ func buildTimeline(r sim.Result) *timelineView {
 	}
 	for _, p := range r.IntervalTrajectory {
 		t.Interval = append(t.Interval, pointView{At: p.At, Value: p.Interval.Seconds()})
+	}
+	for _, p := range r.RTTTimeline {
+		t.RTT = append(t.RTT, pointView{At: p.At, Value: float64(p.Mean) / float64(time.Millisecond)})
 	}
 	for _, m := range r.Timeline.Marks {
 		t.Disconnects = append(t.Disconnects, markView{At: m.At, Cause: m.Cause})
