@@ -54,6 +54,7 @@ func BenchmarkSimDay(b *testing.B) {
 		}
 	}
 	reportRealtime(b, run.Duration)
+	b.ReportMetric(float64(r.Pings), "pings/day")
 }
 
 // BenchmarkSimDayFakeClock: the same day the way one would run it without a
@@ -72,6 +73,7 @@ func BenchmarkSimDayFakeClock(b *testing.B) {
 	b.StopTimer()
 	require.Greater(b, pings, 3000)
 	reportRealtime(b, run.Duration)
+	b.ReportMetric(float64(pings), "pings/day")
 }
 
 func fakeClockDay(b *testing.B, run Run) int {
