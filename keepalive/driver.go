@@ -83,9 +83,12 @@ type Engine struct {
 	acts    []Action // shared Step buffer (Session.AppendStep)
 	runCtx  context.Context
 	timer   clockwork.Timer
-	armed   int64 // key the timer is armed for; never when stopped
-	ops     sync.WaitGroup
-	ctrlOps int // connect/close calls in flight
+	armed   int64          // key the timer is armed for; never when stopped
+	ops     sync.WaitGroup // every goroutine that runs a Conn call
+	ctrlOps int            // connect/close calls in flight
+
+	poolMu sync.Mutex
+	pool   presencePool
 
 	// counts[s] is how many registered sessions are in state s (readiness).
 	counts [StateStopped + 1]atomic.Int64
@@ -168,7 +171,6 @@ func (e *Engine) Add(id string, conn Conn, cfg Config) error {
 		id:   id,
 		conn: conn,
 		sess: NewSession(p, e.sessionRand(id)),
-		pol:  p,
 		key:  never,
 		idx:  -1,
 	}

@@ -11,7 +11,6 @@ type entry struct {
 	id   string
 	conn Conn
 	sess *Session
-	pol  *Policy
 	// ----
 	ping *opCtx // the outstanding ping, if any
 	ctrl *opCtx // the Connect or Close call in flight, if any
@@ -26,6 +25,7 @@ type entry struct {
 	pendClose   bool  // a Close waits for ctrl to finish
 	removed     bool  // Remove or shutdown retired this entry
 	connected   bool  // has been connected at least once (reconnect accounting)
+	presBusy    bool  // a SendPresence is queued or running (guarded by Engine.poolMu)
 }
 
 // cmd is what an inbox item asks the loop to do besides stepping an event.

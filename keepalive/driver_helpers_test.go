@@ -45,6 +45,8 @@ type fakeConn struct {
 	pingRTT time.Duration
 	// presenceErr is returned by SendPresence.
 	presenceErr error
+	// presenceGate, when non-nil, makes SendPresence wait until it is closed.
+	presenceGate chan struct{}
 }
 
 func newFakeConn(clk clockwork.Clock) *fakeConn {
@@ -79,8 +81,16 @@ func (c *fakeConn) Connect(ctx context.Context) error {
 func (c *fakeConn) SendPresence(ctx context.Context, p PresenceType) error {
 	c.record("presence", ctx, p)
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.presenceErr
+	gate, err := c.presenceGate, c.presenceErr
+	c.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return err
 }
 
 func (c *fakeConn) Ping(ctx context.Context) (time.Duration, error) {

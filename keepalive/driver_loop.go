@@ -30,6 +30,7 @@ func (e *Engine) step() {
 		e.due(now, ent)
 	}
 	e.arm(now)
+	e.checkPresencePool()
 }
 
 // arm sets the one timer for the earliest key, if it changed.
@@ -132,9 +133,6 @@ func (e *Engine) stepSession(now time.Time, ent *entry, ev Event) {
 	// One action buffer for every session: the loop never steps two at once.
 	acts := ent.sess.AppendStep(e.acts[:0], now, ev)
 	e.acts = acts
-	if ev.Kind == EventConfigChanged && ev.Policy != nil {
-		ent.pol = ev.Policy
-	}
 	for i := range acts {
 		if k := acts[i].Kind; (k == ActionConnect || k == ActionClose) && acts[i].Cause != CauseUnknown {
 			ent.cause = acts[i].Cause
@@ -152,8 +150,7 @@ func (e *Engine) apply(now time.Time, ent *entry, a *Action, why EventKind) {
 	case ActionSendPresence:
 		e.metrics.sent(ActionSendPresence)
 		e.logSent(ent, a)
-		e.ops.Add(1)
-		go e.sendPresence(ent, a.Seq, a.Presence)
+		e.queuePresence(ent, a.Seq, a.Presence)
 	case ActionSendPing:
 		e.metrics.sent(ActionSendPing)
 		e.logSent(ent, a)
@@ -332,14 +329,6 @@ func (e *Engine) connectFailed(now time.Time, ent *entry, err error) {
 	e.metrics.connectFailed()
 	e.logConnectFailed(ent, err)
 	e.stepSession(now, ent, Event{Kind: EventConnectFailed, Cause: ErrorCause(err)})
-}
-
-// sendPresence runs on its own goroutine; only a failure is reported back.
-func (e *Engine) sendPresence(ent *entry, seq uint64, p PresenceType) {
-	defer e.ops.Done()
-	if err := ent.conn.SendPresence(e.runCtx, p); err != nil {
-		e.push(item{ent: ent, cmd: cmdResult, op: &opCtx{kind: ActionSendPresence, seq: seq}, err: err})
-	}
 }
 
 // ping runs on its own goroutine and reports the outcome back.

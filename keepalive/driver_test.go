@@ -2,6 +2,7 @@ package keepalive
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -107,6 +108,28 @@ func TestEngineSlowConnectionDoesNotBlockOthers(t *testing.T) {
 	})
 }
 
+func TestEngineSlowPresenceDoesNotBlockOthers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, EngineOptions{Seed: 1})
+		cfg := Config{Strategy: StrategyPresence, IntervalMode: IntervalFixed, Interval: time.Minute}
+		gate := make(chan struct{})
+		stuck := make([]*fakeConn, 3)
+		for i := range stuck {
+			stuck[i] = h.add(fmt.Sprintf("stuck-%d", i), cfg, func(c *fakeConn) { c.presenceGate = gate })
+		}
+		fast := h.add("fast", cfg, nil)
+
+		h.advance(5*time.Minute, time.Second)
+		assert.Len(t, fast.ops("presence"), 5, "sends stuck on other connections do not hold this one up")
+		for i, c := range stuck {
+			assert.Equal(t, 1, c.count("presence"), "stuck-%d: one send in flight per connection, never a pile", i)
+		}
+		assert.GreaterOrEqual(t, testutil.ToFloat64(h.eng.metrics.failedPresence), 3.0,
+			"a heartbeat due while the previous send is stuck fails")
+		close(gate)
+	})
+}
+
 func TestEngineConnectTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t, EngineOptions{Seed: 1, ConnectTimeout: 10 * time.Second})
@@ -134,7 +157,7 @@ func TestEngineAddRemoveReconfigureAtRunTime(t *testing.T) {
 
 		b := h.add("b", pingCfg(30*time.Second), nil)
 		h.eng.stateMu.Lock()
-		samePolicy := h.eng.sessions["a"].pol == h.eng.sessions["b"].pol
+		samePolicy := h.eng.sessions["a"].sess.Policy() == h.eng.sessions["b"].sess.Policy()
 		h.eng.stateMu.Unlock()
 		assert.True(t, samePolicy, "equal configs share one *Policy")
 		h.advance(time.Minute, time.Second)

@@ -45,7 +45,7 @@ func (e *Engine) logConnected(ent *entry) {
 	e.log.LogAttrs(bg, slog.LevelInfo, LogConnected, slog.String("session", ent.id))
 	e.log.LogAttrs(bg, slog.LevelInfo, LogKeepAliveStarted,
 		slog.String("session", ent.id),
-		slog.String("strategy", string(ent.pol.Config().Strategy)),
+		slog.String("strategy", string(ent.sess.Policy().Config().Strategy)),
 		slog.Duration("interval", ent.sess.Health().Interval))
 }
 
