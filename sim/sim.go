@@ -309,9 +309,6 @@ func (s *sim) loop() {
 			if s.tickAt < top.at || (s.tickAt == top.at && s.tickSeq < top.seq) {
 				s.now = s.tickAt
 				s.tickAt = -1
-				if s.trace != nil {
-					s.trace(TraceEvent{At: time.Duration(s.now), Kind: evTick.String(), Detail: "state=" + s.state.String()})
-				}
 				s.step(keepalive.Event{Kind: keepalive.EventTick})
 				s.m.observe()
 				continue
@@ -365,6 +362,9 @@ func (s *sim) dispatch(e *event) {
 // re-arms the engine's tick. Actions never step the engine re-entrantly: an input
 // they cause (an immediate send failure) is scheduled as an evEngine event.
 func (s *sim) step(ev keepalive.Event) {
+	if s.trace != nil {
+		s.traceInput(&ev)
+	}
 	acts := s.sess.Step(s.t(s.now), ev)
 	for i := range acts {
 		if s.trace != nil {

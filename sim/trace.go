@@ -80,11 +80,27 @@ func (s *sim) traceEvent(e *event) {
 		if e.kind == evBoxSignal {
 			detail += " cause=" + keepalive.Cause(e.aux).String()
 		}
+	case evInbound:
+		detail = fmt.Sprintf("messages so far=%d", len(s.srv.msgs))
 	case evFault, evFaultEnd:
 		f := s.run.Faults[e.aux]
 		detail = fmt.Sprintf("kind=%s duration=%s", f.Kind, f.Duration)
 	}
 	s.trace(TraceEvent{At: time.Duration(e.at), Kind: e.kind.String(), Detail: detail})
+}
+
+// traceInput traces an event fed to the engine ("event:heartbeat_ack").
+func (s *sim) traceInput(ev *keepalive.Event) {
+	var detail string
+	switch ev.Kind {
+	case keepalive.EventHeartbeatAck:
+		detail = fmt.Sprintf("seq=%d rtt=%s", ev.Seq, ev.RTT)
+	case keepalive.EventHeartbeatFailed:
+		detail = fmt.Sprintf("seq=%d", ev.Seq)
+	case keepalive.EventDisconnected, keepalive.EventConnectFailed:
+		detail = "cause=" + ev.Cause.String()
+	}
+	s.trace(TraceEvent{At: time.Duration(s.now), Kind: "event:" + ev.Kind.String(), Detail: detail})
 }
 
 func (s *sim) traceAction(a *keepalive.Action) {
