@@ -113,16 +113,8 @@ func TestKalabPresetHoldsUptimeWithinDetectionBudget(t *testing.T) {
 
 // Behind a box that answers the next packet with an RST (AWS NLB), the ping that
 // probes too long a gap is answered by the RST: the controller must learn from it
-// as from a missed reply.
-//
-// Skipped until keepalive's adaptDisconnect feeds that case to the controller: it
-// returns early while a ping is outstanding, so the interval never shrinks (behind
-// a 10 s box it stays at 25 s: 599 disconnects a day, 7 % true uptime; the kalab
-// preset holds 41 %). The fix: when a ping is outstanding, call
-// adaptFailure(now, hbGap, false) — the gap before that ping — instead of
-// returning. With it, both checks below pass for every timeout.
+// as from a missed reply (the gap before that ping was too long).
 func TestAdaptiveLearnsFromResetOnNextPacket(t *testing.T) {
-	t.Skip("needs keepalive adaptDisconnect to learn from a reset answering an outstanding ping (see comment)")
 	kalab, ok := keepalive.Preset("kalab")
 	require.True(t, ok)
 	adaptive := keepalive.Config{
