@@ -134,6 +134,7 @@ func TestAdaptiveLearnsFromResetOnNextPacket(t *testing.T) {
 			t.Logf("kalab: final interval %v, %d disconnects, true uptime %.5f", k.FinalInterval, k.Disconnects, k.TrueUptime)
 			assert.GreaterOrEqual(t, k.TrueUptime, 0.999)
 			assert.LessOrEqual(t, k.TimeToDetectMax, kalab.Adaptive.DetectionBudget)
+			assert.LessOrEqual(t, k.MaxInterval+kalab.ReplyDeadline, kalab.Adaptive.DetectionBudget)
 		})
 	}
 }
