@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -9,12 +10,14 @@ import (
 
 // Thresholds of the plain-language reading: what is worth a sentence.
 const (
-	notableZombiePerDay = time.Minute      // zombie time per day worth mentioning
-	tcpGiveUpLike       = 5 * time.Minute  // a zombie stretch this long means "until TCP gives up"
-	notableDisconnects  = 24.0             // disconnects per day worth mentioning (one an hour)
-	notableDelayP99     = 30 * time.Second // p99 delivery delay worth mentioning
-	maxReadingSentences = 6
-	uptimeTieTolerance  = 1e-6
+	notableZombiePerDay  = time.Minute      // zombie time per day worth mentioning
+	notableZombieStretch = 5 * time.Second  // and the mean stretch it must last
+	goodUptime           = 0.999            // the true uptime a best client is praised for
+	tcpGiveUpLike        = 5 * time.Minute  // a zombie stretch this long means "until TCP gives up"
+	notableDisconnects   = 24.0             // disconnects per day worth mentioning (one an hour)
+	notableDelayP99      = 30 * time.Second // p99 delivery delay worth mentioning
+	maxReadingSentences  = 6
+	uptimeTieTolerance   = 1e-6
 )
 
 // reading returns a few sentences that say in words what the scenario's numbers
@@ -48,20 +51,28 @@ func reading(s scenarioView) []string {
 		}
 	}
 	b := s.Clients[best]
-	out = append(out, fmt.Sprintf("%s keeps the connection truly up %s of the time with %s heartbeats a day%s.",
-		who(b), fmtPercentValue(b.TrueUptime), fmtNumber(b.HeartbeatsPerDay), disconnectsClause(b)))
+	if b.TrueUptime >= goodUptime {
+		out = append(out, fmt.Sprintf("%s keeps the connection truly up %s of the time with %s heartbeats a day%s.",
+			who(b), fmtPercentValue(b.TrueUptime), fmtNumber(b.HeartbeatsPerDay), disconnectsClause(b)))
+	} else {
+		out = append(out, fmt.Sprintf("No client stays truly up %s of the time; the best, %s, manages %s with %s heartbeats a day%s.",
+			fmtPercentValue(goodUptime), who(b), fmtPercentValue(b.TrueUptime), fmtNumber(b.HeartbeatsPerDay), disconnectsClause(b)))
+	}
 
 	for i, c := range s.Clients {
 		if i == best {
 			continue
 		}
-		if c.ZombiePerDay >= notableZombiePerDay {
+		zombie := zombieNotable(c)
+		churn := c.DisconnectsPerDay >= notableDisconnects
+		switch {
+		case zombie && churn:
+			out = append(out, churnZombieSentence(c))
+		case zombie:
 			out = append(out, zombieSentence(c))
-		}
-		if c.DisconnectsPerDay >= notableDisconnects {
+		case churn:
 			out = append(out, churnSentence(c))
-		}
-		if c.HasDelay && c.DelayP99 >= notableDelayP99 && c.ZombiePerDay < notableZombiePerDay {
+		case c.HasDelay && c.DelayP99 >= notableDelayP99:
 			out = append(out, fmt.Sprintf("Messages to %s wait up to %s (p99 %s).", c.Name, fmtDuration(c.DelayMax), fmtDuration(c.DelayP99)))
 		}
 		if len(out) >= maxReadingSentences {
@@ -69,6 +80,41 @@ func reading(s scenarioView) []string {
 		}
 	}
 	return out
+}
+
+// zombieNotable: enough zombie time a day, in stretches long enough to matter
+// (a 25 ms window between a close and its FIN arriving is not worth a sentence).
+func zombieNotable(c clientView) bool {
+	return c.ZombiePerDay >= notableZombiePerDay && zombieStretch(c) >= notableZombieStretch
+}
+
+// zombieStretch is the mean length of one zombie stretch.
+func zombieStretch(c clientView) time.Duration {
+	if c.ZombieEpisodes >= 1 {
+		return time.Duration(float64(c.ZombiePerDay) / c.ZombieEpisodes)
+	}
+	return c.ZombiePerDay
+}
+
+// churnZombieSentence: "presence-6m (presence every 6 min) loses the connection 125
+// times a day, mostly to idle_timeout:aws-nlb, and stays dead for 10 s each time
+// while believing it is connected (21 min a day in all)."
+func churnZombieSentence(c clientView) string {
+	s := fmt.Sprintf("%s loses the connection %s a day", who(c), timesWord(c.DisconnectsPerDay))
+	if cause := dominant(c.CausesPerDay); cause != "" {
+		s += ", mostly to " + cause + ","
+	}
+	s += fmt.Sprintf(" and stays dead for %s at a time while believing it is connected (%s a day in all)", fmtDuration(zombieStretch(c)), fmtDuration(c.ZombiePerDay))
+	if blackholeBlind(c) {
+		s += ": it cannot notice a blackhole and only learns of it when TCP gives up"
+	}
+	return s + "."
+}
+
+// blackholeBlind: the client learns of dead connections mostly from TCP giving up,
+// or its zombie stretches are as long as that takes.
+func blackholeBlind(c clientView) bool {
+	return dominant(c.DetectedBy) == "tcp_timeout" || zombieStretch(c) >= tcpGiveUpLike
 }
 
 // who names a client with its policy: "seed (presence every 60 s)".
@@ -93,22 +139,17 @@ func disconnectsClause(c clientView) string {
 // 14 min at a time, 3 times a day, while believing it is up: it only learns of it
 // when TCP gives up."
 func zombieSentence(c clientView) string {
-	per := c.ZombiePerDay
-	if c.ZombieEpisodes >= 1 {
-		per = time.Duration(float64(c.ZombiePerDay) / c.ZombieEpisodes)
-	}
+	per := zombieStretch(c)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s leaves the connection dead for %s at a time", who(c), fmtDuration(per))
 	if c.ZombieEpisodes >= 1 {
 		fmt.Fprintf(&b, ", %s a day (%s in all)", timesWord(c.ZombieEpisodes), fmtDuration(c.ZombiePerDay))
 	}
 	b.WriteString(" while believing it is connected")
-	switch {
-	case dominant(c.DetectedBy) == "tcp_timeout" || per >= tcpGiveUpLike:
-		b.WriteString(": it cannot notice a blackhole and only learns of it when TCP gives up.")
-	default:
-		b.WriteString(".")
+	if blackholeBlind(c) {
+		b.WriteString(": it cannot notice a blackhole and only learns of it when TCP gives up")
 	}
+	b.WriteString(".")
 	return b.String()
 }
 
@@ -133,6 +174,8 @@ func timesWord(n float64) string {
 		return "once"
 	case n < 2.5:
 		return "twice"
+	case n >= 10:
+		return thousands(int64(math.Round(n))) + " times"
 	}
 	return fmtNumber(n) + " times"
 }

@@ -35,6 +35,9 @@ type Results struct {
 	// Scenarios in the order they were given (files in name order for a directory,
 	// the built-in suite in file-name order).
 	Scenarios []Scenario `json:"scenarios"`
+	// Sweep is set when the results are an interval sweep (kalab sweep, kalab
+	// merge); see Sweep. Absent for kalab run.
+	Sweep *Sweep `json:"sweep,omitempty"`
 }
 
 // Scenario is one scenario's setup and its clients' results.
