@@ -207,7 +207,10 @@ func (r *reporter) draw() {
 		tail = " " + r.count() + " done in " + round(now.Sub(r.start)).String()
 	}
 	head := r.opts.Label + " ["
-	barW := r.opts.Width - len(head) - len(tail) - 2
+	// The bar keeps one width while the tail's length changes (ETA appears, digits
+	// grow): it is sized for a tail of tailRoom columns or the actual one if longer.
+	const tailRoom = 36
+	barW := r.opts.Width - len(head) - max(len(tail), tailRoom) - 2
 	var line string
 	if r.total > 0 && barW >= 10 {
 		fill := barW * min(r.done, r.total) / r.total
