@@ -27,6 +27,14 @@ const (
 	DefaultMessageBytes    = 600
 )
 
+// Bounds that keep a run's work finite and sane.
+const (
+	// MaxInboundPerHour bounds Server.InboundPerHour (100 messages a second).
+	MaxInboundPerHour = 360000
+	// MinFaultEvery is the shortest period of a repeating fault.
+	MinFaultEvery = time.Second
+)
+
 // RNG stream identifiers: every run derives three independent PCG streams from its
 // seed, so that, say, adding inbound traffic (server draws) or loss (link draws)
 // never shifts the engine's own random draws.
@@ -117,6 +125,8 @@ func Normalize(run Run) (Run, error) {
 		return run, fmt.Errorf("sim: %s: must be ≥ 0, got %v", where("server.ping_service_time"), sv.PingServiceTime)
 	case sv.InboundPerHour < 0 || sv.InboundPerHour != sv.InboundPerHour:
 		return run, fmt.Errorf("sim: %s: must be ≥ 0, got %v", where("server.inbound_per_hour"), sv.InboundPerHour)
+	case sv.InboundPerHour > MaxInboundPerHour:
+		return run, fmt.Errorf("sim: %s: at most %v (100 a second), got %v", where("server.inbound_per_hour"), MaxInboundPerHour, sv.InboundPerHour)
 	case sv.InboundMode != InboundPoisson && sv.InboundMode != InboundBursts:
 		return run, fmt.Errorf("sim: %s: unknown %q (poisson or bursts)", where("server.inbound_mode"), sv.InboundMode)
 	case sv.BurstSize < 0:
@@ -159,8 +169,8 @@ func validateFault(f Fault) error {
 	if f.At < 0 {
 		return fmt.Errorf("at: must be ≥ 0, got %v", f.At)
 	}
-	if f.Every < 0 {
-		return fmt.Errorf("every: must be ≥ 0, got %v", f.Every)
+	if f.Every < 0 || (f.Every > 0 && f.Every < MinFaultEvery) {
+		return fmt.Errorf("every: must be 0 (once) or ≥ %v, got %v", MinFaultEvery, f.Every)
 	}
 	if f.Duration < 0 {
 		return fmt.Errorf("duration: must be ≥ 0, got %v", f.Duration)

@@ -171,6 +171,8 @@ func TestNormalizeDefaultsAndErrors(t *testing.T) {
 		{"jitter", Run{Network: Network{Jitter: -1}}, "network.jitter"},
 		{"mode", Run{Server: Server{InboundMode: "waves"}}, "server.inbound_mode"},
 		{"rate", Run{Server: Server{InboundPerHour: -1}}, "server.inbound_per_hour"},
+		{"rate cap", Run{Server: Server{InboundPerHour: 1e9}}, "server.inbound_per_hour: at most"},
+		{"every", Run{Faults: []Fault{{Kind: FaultStreamError515, Every: time.Millisecond}}}, "faults[0] (stream_error_515): every"},
 		{"box kind", Run{Path: []middlebox.Spec{{Name: "x", Kind: "sometimes"}}}, `path[0]: middlebox "x": kind`},
 		{"box timeout", Run{Path: []middlebox.Spec{{Name: "y", Kind: middlebox.KindIdle, Watches: middlebox.Both, AtExpiry: middlebox.Close}}}, `path[0]: middlebox "y": timeout`},
 		{"box watches", Run{Path: []middlebox.Spec{{Name: "z", Kind: middlebox.KindIdle, Timeout: time.Second, AtExpiry: middlebox.Close}}}, `path[0]: middlebox "z": watches`},
