@@ -25,6 +25,7 @@ type entry struct {
 	pendClose   bool  // a Close waits for ctrl to finish
 	removed     bool  // Remove or shutdown retired this entry
 	connected   bool  // has been connected at least once (reconnect accounting)
+	closeAsked  bool  // a Close was dispatched or queued since the last Connect
 	presBusy    bool  // a SendPresence is queued or running (guarded by Engine.poolMu)
 }
 

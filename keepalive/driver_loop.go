@@ -165,6 +165,7 @@ func (e *Engine) apply(now time.Time, ent *entry, a *Action, why EventKind) {
 		e.ops.Add(1)
 		go e.ping(ent, op)
 	case ActionConnect:
+		ent.closeAsked = false
 		if ent.connected {
 			e.metrics.reconnect(ent.cause)
 			if ent.state != StateWaiting {
@@ -216,6 +217,7 @@ func (e *Engine) stateChange(now time.Time, ent *entry, a *Action, why EventKind
 
 // requestClose asks for conn.Close, after any Connect in flight.
 func (e *Engine) requestClose(now time.Time, ent *entry) {
+	ent.closeAsked = true
 	if ent.ctrl != nil {
 		ent.pendClose = true
 		ent.pendConnect = false // a close supersedes a connect not yet started
@@ -269,8 +271,7 @@ func (e *Engine) retire(now time.Time, ent *entry) {
 		ent.ping = nil
 		p.cancel(context.Canceled)
 	}
-	closing := ent.pendClose || (ent.ctrl != nil && ent.ctrl.kind == ActionClose)
-	if !closing {
+	if !ent.closeAsked {
 		e.requestClose(now, ent)
 	}
 	e.counts[ent.state].Add(-1)

@@ -216,6 +216,10 @@ func TestEngineNotify(t *testing.T) {
 		require.Len(t, stopped, 1)
 		assert.Equal(t, "logged_out", stopped[0]["reason"])
 
+		require.NoError(t, h.eng.Remove("a"))
+		synctest.Wait()
+		assert.Equal(t, 1, c.count("close"), "Remove after logout does not close twice")
+
 		assert.Error(t, h.eng.Notify("a", Event{Kind: EventTick}), "ticks are the driver's")
 		assert.Error(t, h.eng.Notify("nobody", Event{Kind: EventInbound}))
 	})
