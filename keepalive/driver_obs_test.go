@@ -56,7 +56,18 @@ func TestHandlerHealthReadySessions(t *testing.T) {
 		code, _ = get(t, all, "/readyz")
 		assert.Equal(t, http.StatusOK, code)
 
+		// Scrape while the loop runs: the race detector checks the locking.
+		scraped := make(chan struct{})
+		go func() {
+			defer close(scraped)
+			for range 20 {
+				c, _ := get(t, all, "/sessions")
+				assert.Equal(t, http.StatusOK, c)
+				get(t, all, "/readyz")
+			}
+		}()
 		h.advance(30*time.Second, time.Second)
+		<-scraped
 		code, body = get(t, all, "/sessions")
 		assert.Equal(t, http.StatusOK, code)
 		var sessions []map[string]any

@@ -253,3 +253,38 @@ func TestEngineRunTwice(t *testing.T) {
 		assert.Error(t, h.eng.Run(context.Background()))
 	})
 }
+
+// pingTimes runs one engine with seed over ten virtual minutes of whatsmeow-style
+// random intervals and returns each session's ping times.
+func pingTimes(t *testing.T, seed uint64) map[string][]time.Time {
+	out := map[string][]time.Time{}
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, EngineOptions{Seed: seed})
+		cfg := Config{Strategy: StrategyPing, IntervalMode: IntervalRandom,
+			IntervalMin: 20 * time.Second, IntervalMax: 30 * time.Second, ReplyDeadline: 5 * time.Second}
+		conns := map[string]*fakeConn{}
+		for _, id := range []string{"x", "y"} {
+			conns[id] = h.add(id, cfg, nil)
+		}
+		h.advance(10*time.Minute, time.Second)
+		for id, c := range conns {
+			for _, p := range c.ops("ping") {
+				out[id] = append(out[id], p.at)
+			}
+			for i, g := range gaps(c.ops("ping")) {
+				// The next ping is due an interval after the previous reply (40 ms).
+				assert.GreaterOrEqual(t, g, 20*time.Second, "%s gap %d", id, i)
+				assert.LessOrEqual(t, g, 31*time.Second, "%s gap %d", id, i)
+			}
+		}
+	})
+	return out
+}
+
+func TestEngineSeedMakesRandomIntervalsReproducible(t *testing.T) {
+	a, b, c := pingTimes(t, 5), pingTimes(t, 5), pingTimes(t, 6)
+	require.GreaterOrEqual(t, len(a["x"]), 19)
+	assert.Equal(t, a, b, "same seed, same schedule")
+	assert.NotEqual(t, a["x"], a["y"], "sessions draw from their own sources")
+	assert.NotEqual(t, a, c, "another seed, another schedule")
+}
