@@ -87,7 +87,7 @@ func timelineFigure(s scenarioView) (figure, error) {
 	}
 	seedNote := ""
 	if t := lanes[0].c.Timeline; t != nil {
-		seedNote = fmt.Sprintf(" (seed %d)", t.Seed)
+		seedNote = fmt.Sprintf(" (random seed %d)", t.Seed)
 	}
 
 	// Panel a: state bands and disconnect marks, one lane per client (top lane first).
