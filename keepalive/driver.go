@@ -87,8 +87,8 @@ type Engine struct {
 	ops     sync.WaitGroup // every goroutine that runs a Conn call
 	ctrlOps int            // connect/close calls in flight
 
-	poolMu sync.Mutex
-	pool   presencePool
+	presencePool callPool // SendPresence
+	ctrlPool     callPool // Connect and Close
 
 	// counts[s] is how many registered sessions are in state s (readiness).
 	counts [StateStopped + 1]atomic.Int64
@@ -118,6 +118,8 @@ func NewEngine(opts EngineOptions) (*Engine, error) {
 		done:           make(chan struct{}),
 		armed:          never,
 	}
+	e.presencePool.e = e
+	e.ctrlPool.e = e
 	if opts.Registerer != nil {
 		m, err := newMetrics(opts.Registerer)
 		if err != nil {

@@ -26,7 +26,7 @@ type entry struct {
 	removed     bool  // Remove or shutdown retired this entry
 	connected   bool  // has been connected at least once (reconnect accounting)
 	closeAsked  bool  // a Close was dispatched or queued since the last Connect
-	presBusy    bool  // a SendPresence is queued or running (guarded by Engine.poolMu)
+	presBusy    bool  // a SendPresence is queued or running (guarded by presencePool.mu)
 }
 
 // cmd is what an inbox item asks the loop to do besides stepping an event.

@@ -30,7 +30,8 @@ func (e *Engine) step() {
 		e.due(now, ent)
 	}
 	e.arm(now)
-	e.checkPresencePool()
+	e.presencePool.check()
+	e.ctrlPool.check()
 }
 
 // arm sets the one timer for the earliest key, if it changed.
@@ -237,8 +238,7 @@ func (e *Engine) startCtrl(now time.Time, ent *entry, kind ActionKind) {
 	}
 	ent.ctrl = op
 	e.ctrlOps++
-	e.ops.Add(1)
-	go e.ctrlCall(ent, op)
+	e.ctrlPool.submit(poolJob{ent: ent, op: op, kind: kind})
 }
 
 // nextCtrl starts the Close or Connect that waited for the previous call.
@@ -340,18 +340,6 @@ func (e *Engine) ping(ent *entry, op *opCtx) {
 		err = op.Err() // the reply came after the deadline
 	}
 	e.push(item{ent: ent, cmd: cmdResult, op: op, err: err, rtt: int64(rtt)})
-}
-
-// ctrlCall runs Connect or Close on its own goroutine and reports back.
-func (e *Engine) ctrlCall(ent *entry, op *opCtx) {
-	defer e.ops.Done()
-	var err error
-	if op.kind == ActionConnect {
-		err = ent.conn.Connect(op)
-	} else {
-		err = ent.conn.Close()
-	}
-	e.push(item{ent: ent, cmd: cmdResult, op: op, err: err})
 }
 
 // shutdown stops every session, closes every connection and waits for every

@@ -1,106 +1,140 @@
 package keepalive
 
-import "errors"
+import (
+	"errors"
+	"sync"
+)
 
-// Presence sends are fire-and-forget and normally take microseconds, so they do
-// not get a goroutine each: the loop queues them and a small elastic pool runs
-// them.
+// Conn calls that are not pings run on two small elastic pools of goroutines,
+// not on a goroutine each: presence sends (fire-and-forget, normally
+// microseconds) and control calls (Connect and Close, rarer but bursty: a network
+// blip makes every session reconnect at once).
 //
-//	loop ──► presence queue ──► workers (1 … maxPresenceWorkers) ──► Conn.SendPresence
-//	                                  └─ failure ──► inbox
+//	loop ──► queue ──► workers (1 … maxPoolWorkers) ──► Conn.SendPresence / Connect / Close
+//	                        └─ outcome ──► inbox
 //
 // Invariants:
-//   - A worker exists while the queue is not empty; it exits when the queue is.
-//   - A worker entering a send (which may block on a slow connection) while
-//     sends are queued and no other worker is free starts one more, up to the
-//     cap; the loop checks the same at the end of each round. A stuck connection
-//     therefore does not hold up the others unless maxPresenceWorkers sends are
-//     stuck at once.
-//   - Pings, connects and closes wait for the network and get their own goroutine.
+//   - A pool has a worker while its queue is not empty; workers exit when it is.
+//   - A worker entering a call (which may block on a slow connection) while calls
+//     are queued and no other worker is free starts one more, up to the cap; the
+//     loop checks the same at the end of each round. A stuck connection therefore
+//     holds up the others only when maxPoolWorkers calls are stuck at once, which
+//     also bounds connect storms.
+//   - At most one presence send per session is queued or running (presBusy).
+//   - Pings wait for the network by design and get their own goroutine each.
 
-// maxPresenceWorkers caps the presence pool.
-const maxPresenceWorkers = 64
-
-// presenceJob is one queued SendPresence.
-type presenceJob struct {
-	ent *entry
-	seq uint64
-	p   PresenceType
-}
-
-// presencePool is the queue and its worker accounting, guarded by its own mutex.
-type presencePool struct {
-	queue   []presenceJob
-	head    int
-	workers int
-	busy    int // workers inside Conn.SendPresence
-}
+// maxPoolWorkers caps each pool.
+const maxPoolWorkers = 64
 
 // errPresenceStuck fails a presence heartbeat whose session's previous send has
 // not returned: a connection that cannot take a small write is as good as dead.
 var errPresenceStuck = errors.New("keepalive: the previous presence send on this connection has not returned")
 
-// queuePresence queues a send and makes sure a worker runs. While a session's
-// previous send is still queued or running, the new one fails at once instead
-// (reported through the inbox), so a dead connection holds one worker at most.
-func (e *Engine) queuePresence(ent *entry, seq uint64, p PresenceType) {
-	e.poolMu.Lock()
+// poolJob is one queued Conn call.
+type poolJob struct {
+	ent  *entry
+	op   *opCtx // Connect and Close
+	seq  uint64 // presence
+	kind ActionKind
+	p    PresenceType
+}
+
+// callPool is a queue and its workers.
+type callPool struct {
+	e       *Engine
+	mu      sync.Mutex
+	queue   []poolJob
+	head    int
+	workers int
+	busy    int // workers inside a Conn call
+}
+
+// submitLocked queues j and makes sure a worker runs; the caller holds mu.
+func (p *callPool) submitLocked(j poolJob) {
+	p.queue = append(p.queue, j)
+	if p.workers == 0 {
+		p.spawnLocked()
+	}
+}
+
+func (p *callPool) submit(j poolJob) {
+	p.mu.Lock()
+	p.submitLocked(j)
+	p.mu.Unlock()
+}
+
+// check runs at the end of each loop round: it adds a worker when calls are
+// queued and no worker is free to take them.
+func (p *callPool) check() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.head < len(p.queue) && p.busy == p.workers && p.workers < maxPoolWorkers {
+		p.spawnLocked()
+	}
+}
+
+func (p *callPool) spawnLocked() {
+	p.workers++
+	p.e.ops.Add(1)
+	go p.worker()
+}
+
+// worker runs queued calls until the queue is empty.
+func (p *callPool) worker() {
+	defer p.e.ops.Done()
+	p.mu.Lock()
+	for p.head < len(p.queue) {
+		job := p.queue[p.head]
+		p.queue[p.head] = poolJob{}
+		p.head++
+		p.busy++
+		if p.head < len(p.queue) && p.busy == p.workers && p.workers < maxPoolWorkers {
+			p.spawnLocked()
+		}
+		p.mu.Unlock()
+
+		p.e.runPoolJob(job)
+
+		p.mu.Lock()
+		p.busy--
+		if job.kind == ActionSendPresence {
+			job.ent.presBusy = false
+		}
+	}
+	p.queue = p.queue[:0]
+	p.head = 0
+	p.workers--
+	p.mu.Unlock()
+}
+
+// runPoolJob makes one Conn call and reports its outcome to the loop.
+func (e *Engine) runPoolJob(j poolJob) {
+	switch j.kind {
+	case ActionSendPresence:
+		if err := j.ent.conn.SendPresence(e.runCtx, j.p); err != nil {
+			e.push(item{ent: j.ent, cmd: cmdResult, op: &opCtx{kind: ActionSendPresence, seq: j.seq}, err: err})
+		}
+	case ActionConnect:
+		err := j.ent.conn.Connect(j.op)
+		e.push(item{ent: j.ent, cmd: cmdResult, op: j.op, err: err})
+	case ActionClose:
+		err := j.ent.conn.Close()
+		e.push(item{ent: j.ent, cmd: cmdResult, op: j.op, err: err})
+	}
+}
+
+// queuePresence queues a send. While a session's previous send is still queued
+// or running, the new one fails at once instead (reported through the inbox), so
+// a dead connection holds one worker at most.
+func (e *Engine) queuePresence(ent *entry, seq uint64, pt PresenceType) {
+	p := &e.presencePool
+	p.mu.Lock()
 	if ent.presBusy {
-		e.poolMu.Unlock()
+		p.mu.Unlock()
 		e.push(item{ent: ent, cmd: cmdResult, op: &opCtx{kind: ActionSendPresence, seq: seq}, err: errPresenceStuck})
 		return
 	}
 	ent.presBusy = true
-	e.pool.queue = append(e.pool.queue, presenceJob{ent: ent, seq: seq, p: p})
-	if e.pool.workers == 0 {
-		e.spawnPresenceWorkerLocked()
-	}
-	e.poolMu.Unlock()
-}
-
-// checkPresencePool runs at the end of each loop round: it adds a worker when
-// sends are queued and no worker is free to take them.
-func (e *Engine) checkPresencePool() {
-	e.poolMu.Lock()
-	defer e.poolMu.Unlock()
-	pending := len(e.pool.queue) - e.pool.head
-	if pending > 0 && e.pool.busy == e.pool.workers && e.pool.workers < maxPresenceWorkers {
-		e.spawnPresenceWorkerLocked()
-	}
-}
-
-func (e *Engine) spawnPresenceWorkerLocked() {
-	e.pool.workers++
-	e.ops.Add(1)
-	go e.presenceWorker()
-}
-
-// presenceWorker runs queued sends until the queue is empty.
-func (e *Engine) presenceWorker() {
-	defer e.ops.Done()
-	e.poolMu.Lock()
-	for e.pool.head < len(e.pool.queue) {
-		job := e.pool.queue[e.pool.head]
-		e.pool.queue[e.pool.head] = presenceJob{}
-		e.pool.head++
-		e.pool.busy++
-		// About to enter a send that may block: leave no queued send without a
-		// free worker.
-		if e.pool.head < len(e.pool.queue) && e.pool.busy == e.pool.workers && e.pool.workers < maxPresenceWorkers {
-			e.spawnPresenceWorkerLocked()
-		}
-		e.poolMu.Unlock()
-
-		if err := job.ent.conn.SendPresence(e.runCtx, job.p); err != nil {
-			e.push(item{ent: job.ent, cmd: cmdResult, op: &opCtx{kind: ActionSendPresence, seq: job.seq}, err: err})
-		}
-
-		e.poolMu.Lock()
-		e.pool.busy--
-		job.ent.presBusy = false
-	}
-	e.pool.queue = e.pool.queue[:0]
-	e.pool.head = 0
-	e.pool.workers--
-	e.poolMu.Unlock()
+	p.submitLocked(poolJob{ent: ent, seq: seq, kind: ActionSendPresence, p: pt})
+	p.mu.Unlock()
 }

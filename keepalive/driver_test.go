@@ -130,6 +130,27 @@ func TestEngineSlowPresenceDoesNotBlockOthers(t *testing.T) {
 	})
 }
 
+func TestEngineConnectStormIsBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, EngineOptions{Seed: 1, ConnectTimeout: time.Hour})
+		gate := make(chan struct{})
+		const n = maxPoolWorkers + 6
+		conns := make([]*fakeConn, n)
+		for i := range conns {
+			conns[i] = h.add(fmt.Sprintf("s%02d", i), pingCfg(30*time.Second), func(c *fakeConn) { c.connectGate = gate })
+		}
+		inFlight := 0
+		for _, c := range conns {
+			inFlight += c.count("connect")
+		}
+		assert.Equal(t, maxPoolWorkers, inFlight, "at most maxPoolWorkers Connect calls at once")
+
+		close(gate)
+		synctest.Wait()
+		assert.Equal(t, n, h.eng.StateCounts()[StateConnected], "the queued connects run as workers free up")
+	})
+}
+
 func TestEngineConnectTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t, EngineOptions{Seed: 1, ConnectTimeout: 10 * time.Second})
