@@ -36,7 +36,7 @@ type Config struct {
 	IdleTimeout time.Duration
 	// StreamErrorGrace is how long the server waits after a stream:error or a
 	// login <failure> for the client to close before it closes the socket
-	// itself. Default 250ms.
+	// itself. Default 250ms, on the real clock even when Clock is fake.
 	StreamErrorGrace time.Duration
 	// HandshakeTimeout bounds the Noise handshake. Default 20s (whatsmeow's own
 	// NoiseHandshakeResponseTimeout).

@@ -501,6 +501,7 @@ func (c *conn) handleIQ(n *waBinary.Node) {
 			mine := sess.cur == c
 			if mine {
 				sess.active = true
+				sess.notifyLocked()
 			}
 			sess.mu.Unlock()
 			if mine {
@@ -535,7 +536,15 @@ func (c *conn) handlePing(id string, sess *Session) {
 }
 
 // after runs fn after d on the server clock, tracked for shutdown.
-func (c *conn) after(d time.Duration, fn func()) {
+func (c *conn) after(d time.Duration, fn func()) { c.afterOn(c.srv.cfg.Clock, d, fn) }
+
+// afterReal is after on the real clock, for socket-level grace periods that
+// exist to let the peer's goroutines run, whatever the server clock says.
+func (c *conn) afterReal(d time.Duration, fn func()) { c.afterOn(realClock, d, fn) }
+
+var realClock = clockwork.NewRealClock()
+
+func (c *conn) afterOn(clk clockwork.Clock, d time.Duration, fn func()) {
 	c.tmu.Lock()
 	defer c.tmu.Unlock()
 	if c.tdone {
@@ -544,7 +553,7 @@ func (c *conn) after(d time.Duration, fn func()) {
 	k := c.tnext
 	c.tnext++
 	c.wg.Add(1)
-	c.timers[k] = c.srv.cfg.Clock.AfterFunc(d, func() {
+	c.timers[k] = clk.AfterFunc(d, func() {
 		defer c.wg.Done()
 		c.tmu.Lock()
 		delete(c.timers, k)
@@ -586,7 +595,7 @@ func (c *conn) checkIdle() {
 // period, unless the client closes first.
 func (c *conn) endAfterGrace() {
 	c.ending.Store(true)
-	c.after(c.srv.cfg.StreamErrorGrace, c.closeNow)
+	c.afterReal(c.srv.cfg.StreamErrorGrace, c.closeNow)
 }
 
 // closeNow closes the TCP connection without a WebSocket close handshake.

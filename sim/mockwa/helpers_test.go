@@ -3,12 +3,14 @@ package mockwa
 import (
 	"context"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.mau.fi/whatsmeow"
+	waLog "go.mau.fi/whatsmeow/util/log"
 	"go.uber.org/goleak"
 )
 
@@ -22,6 +24,9 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m,
 		// database/sql's connection opener lives as long as a *sql.DB.
 		goleak.IgnoreTopFunction("database/sql.(*DB).connectionOpener"),
+		// whatsmeow's frame reader can block forever handing a frame to a
+		// noise socket that Disconnect already stopped (client side, not ours).
+		goleak.IgnoreTopFunction("go.mau.fi/whatsmeow/socket.(*FrameSocket).frameComplete"),
 	)
 	os.Exit(0)
 }
@@ -40,12 +45,13 @@ func startServer(t testing.TB, cfg Config) *Server {
 
 // recorder collects a client's whatsmeow events into a channel.
 type recorder struct {
-	mu  sync.Mutex
-	all []any
-	ch  chan any
+	mu   sync.Mutex
+	all  []any
+	ch   chan any
+	pump *pumpLogger
 }
 
-func newRecorder() *recorder { return &recorder{ch: make(chan any, 4096)} }
+func newRecorder() *recorder { return &recorder{ch: make(chan any, 4096), pump: newPumpLogger()} }
 
 func (r *recorder) handle(evt any) {
 	r.mu.Lock()
@@ -83,9 +89,12 @@ func newTestClient(t testing.TB, s *Server, cfg ClientConfig) (*Client, *recorde
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
+	rec := newRecorder()
+	if cfg.Log == nil {
+		cfg.Log = rec.pump
+	}
 	c, err := NewClient(ctx, cfg)
 	require.NoError(t, err)
-	rec := newRecorder()
 	c.AddEventHandler(rec.handle)
 	t.Cleanup(func() { _ = c.Close() })
 	return c, rec
@@ -95,4 +104,36 @@ func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// pumpLogger is a whatsmeow logger that signals when the client has handled
+// a remote close (its onDisconnect ran). whatsmeow touches some socket fields
+// without a lock while handling a remote close, so a test must not call
+// Disconnect until then, or the race detector objects to whatsmeow's code.
+type pumpLogger struct{ exited chan struct{} }
+
+func newPumpLogger() *pumpLogger { return &pumpLogger{exited: make(chan struct{}, 64)} }
+
+func (l *pumpLogger) Warnf(string, ...any)  {}
+func (l *pumpLogger) Errorf(string, ...any) {}
+func (l *pumpLogger) Infof(string, ...any)  {}
+func (l *pumpLogger) Debugf(msg string, _ ...any) {
+	// Logged by Client.onDisconnect while it holds the socket lock.
+	if strings.HasPrefix(msg, "Emitting Disconnected event") || strings.HasPrefix(msg, "OnDisconnect() called") {
+		select {
+		case l.exited <- struct{}{}:
+		default:
+		}
+	}
+}
+func (l *pumpLogger) Sub(string) waLog.Logger { return l }
+
+// waitReaderExit waits until the client has handled a remote close.
+func waitReaderExit(t testing.TB, l *pumpLogger) {
+	t.Helper()
+	select {
+	case <-l.exited:
+	case <-time.After(waitTimeout):
+		t.Fatalf("client did not handle the remote close within %v", waitTimeout)
+	}
 }

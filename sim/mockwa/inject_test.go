@@ -38,6 +38,7 @@ func TestInjectDeviceRemoved(t *testing.T) {
 	lo := waitFor[*events.LoggedOut](t, rec, nil)
 	assert.Equal(t, events.ConnectFailureLoggedOut, lo.Reason)
 	assert.True(t, sess.Removed())
+	waitReaderExit(t, rec.pump)
 	require.NoError(t, sess.Wait(ctxT(t), func(k Counters) bool { return k.Disconnects >= 1 }))
 	// whatsmeow deleted the device from its store.
 	require.Eventually(t, func() bool {
@@ -51,6 +52,7 @@ func TestInjectReplaced(t *testing.T) {
 	c, rec, sess := connectClient(t, s, ClientConfig{})
 	require.NoError(t, s.Inject(*c.Store.ID, Event{Kind: Replaced}))
 	waitFor[*events.StreamReplaced](t, rec, nil)
+	waitReaderExit(t, rec.pump)
 	require.NoError(t, sess.Wait(ctxT(t), func(k Counters) bool { return k.Disconnects == 1 }))
 	assert.False(t, sess.Connected())
 }
@@ -90,6 +92,9 @@ func TestLoginFailures(t *testing.T) {
 			require.NoError(t, s.Inject(jid, FailLogin(tc.reason)))
 			require.NoError(t, c.Connect())
 			tc.check(t, rec)
+			if tc.reason != 500 {
+				waitReaderExit(t, rec.pump)
+			}
 			sess, ok := s.Session(jid)
 			require.True(t, ok)
 			assert.Equal(t, 1, sess.Counters().LoginFailures)
@@ -109,14 +114,15 @@ func TestInjectNeedsLiveConnection(t *testing.T) {
 
 func TestHangFailsKeepAlive(t *testing.T) {
 	s := startServer(t, Config{})
-	c, _, sess := connectClient(t, s, ClientConfig{})
+	c, rec, sess := connectClient(t, s, ClientConfig{})
 	require.NoError(t, s.Inject(*c.Store.ID, Event{Kind: Hang}))
 	ok, cont := c.DangerousInternals().SendKeepAlive(ctxT(t))
 	assert.False(t, ok, "a hung server answers nothing")
 	assert.True(t, cont, "the TCP connection stays open")
-	assert.True(t, c.IsConnected())
+	assert.True(t, sess.Connected(), "the server still holds the connection")
 	assert.Equal(t, 0, sess.Counters().Pings, "a hung server reads nothing")
 	// Close the server first: a client closing towards a hung server waits
 	// out its WebSocket close handshake (5 s).
 	require.NoError(t, s.Close())
+	waitFor[*events.Disconnected](t, rec, nil)
 }

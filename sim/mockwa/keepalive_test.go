@@ -85,5 +85,5 @@ func TestPingDelayOnFakeClock(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("keep-alive did not return")
 	}
-	assert.Equal(t, 1, sess.Counters().PingsAnswered)
+	require.NoError(t, sess.Wait(ctx, func(k Counters) bool { return k.PingsAnswered == 1 }))
 }

@@ -125,14 +125,16 @@ func (s *Session) Inbound() []Inbound {
 	return out
 }
 
-// Wait blocks until cond holds for the session's counters, or ctx ends.
+// Wait blocks until cond holds for a snapshot of the session's counters, or
+// ctx ends. It re-checks on every change to the session (counters, log,
+// connection state); cond runs without the session's lock held.
 func (s *Session) Wait(ctx context.Context, cond func(Counters) bool) error {
 	for {
 		s.mu.Lock()
-		ok := cond(s.counters)
+		snap := s.counters.clone()
 		ch := s.changed
 		s.mu.Unlock()
-		if ok {
+		if cond(snap) {
 			return nil
 		}
 		select {
@@ -196,4 +198,12 @@ func (s *Session) Removed() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.removed
+}
+
+// Active reports whether the logged-in connection sent <active/> (whatsmeow
+// does so just before it emits Connected); inbound items flow only then.
+func (s *Session) Active() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur != nil && s.active
 }
