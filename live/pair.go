@@ -81,7 +81,7 @@ type closer struct {
 }
 
 func newCloser() *closer { return &closer{ch: make(chan struct{})} }
-func (c *closer) close()  { c.once.Do(func() { close(c.ch) }) }
+func (c *closer) close() { c.once.Do(func() { close(c.ch) }) }
 
 // waitFor waits for ch, ctx or d.
 func waitFor(ctx context.Context, ch <-chan struct{}, d time.Duration, what string) error {
