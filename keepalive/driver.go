@@ -18,15 +18,19 @@ import (
 // The driver: one goroutine runs every session of an Engine.
 //
 //	Add/Remove/Reconfigure/Notify ──┐
-//	Conn call results (goroutines) ─┼─► inbox ─► loop ─► Session.Step ─► actions ─► Conn calls
-//	one clockwork timer ────────────┘              │
-//	                                              └─► deadline heap (earliest NextDeadline first)
+//	Conn call outcomes ─────────────┼─► inbox ─► loop ─► Session.Step ─► actions ─► Conn calls
+//	one clockwork timer ────────────┘              │                               (ping: own goroutine;
+//	                                              └─► deadline heap                presence, connect, close:
+//	                                                  (earliest key first)          elastic pools)
 //
 // Invariants:
 //   - Only the loop steps sessions, and only while it holds stateMu.
 //   - One timer, armed for the earliest key of the heap; never a timer per session.
+//     A session's key is the earliest of its NextDeadline, its outstanding ping's
+//     reply deadline and its Connect's timeout.
 //   - A Conn call never runs on the loop goroutine; its outcome comes back through
-//     the inbox as an event.
+//     the inbox as an event. A ping whose reply deadline passes is failed by the
+//     loop itself (its ctx is cancelled), whatever the Conn does afterwards.
 
 // ErrEngineStopped is returned by Engine methods called after the engine stopped.
 var ErrEngineStopped = errors.New("keepalive: engine stopped")
