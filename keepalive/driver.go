@@ -187,6 +187,8 @@ func (e *Engine) Add(id string, conn Conn, cfg Config) error {
 }
 
 // Remove stops session id (EventStop), closes its connection and forgets it.
+// After the engine stopped (every session is then stopped and closed already) it
+// only forgets it.
 func (e *Engine) Remove(id string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -204,6 +206,9 @@ func (e *Engine) Remove(id string) error {
 func (e *Engine) Reconfigure(id string, cfg Config) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.closed {
+		return ErrEngineStopped
+	}
 	ent, ok := e.sessions[id]
 	if !ok {
 		return fmt.Errorf("keepalive: reconfigure session %q: no such session", id)
@@ -227,6 +232,9 @@ func (e *Engine) Notify(id string, ev Event) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.closed {
+		return ErrEngineStopped
+	}
 	ent, ok := e.sessions[id]
 	if !ok {
 		return fmt.Errorf("keepalive: notify session %q: no such session", id)

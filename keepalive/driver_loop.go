@@ -346,11 +346,11 @@ func (e *Engine) ping(ent *entry, op *opCtx) {
 // Conn call. Called by Run as it returns.
 func (e *Engine) shutdown(cancel context.CancelFunc) {
 	e.stopped.Do(func() { close(e.stopCh) })
+	e.mu.Lock()
+	e.closed = true // no Add, Notify or Reconfigure from now on
+	e.mu.Unlock()
 	e.stateMu.Lock()
 	e.step() // take in what is queued, Adds included, so they are stopped too
-	e.mu.Lock()
-	e.closed = true
-	e.mu.Unlock()
 	now := e.clock.Now()
 	for len(e.heap) > 0 {
 		e.retire(now, e.heap[len(e.heap)-1])

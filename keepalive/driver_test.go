@@ -261,6 +261,8 @@ func TestEngineStopClosesEverything(t *testing.T) {
 		}
 		assert.Equal(t, 1, connecting.count("connect"), "the cancelled Connect is not retried")
 		assert.ErrorIs(t, h.eng.Add("late", newFakeConn(h.clk), pingCfg(time.Second)), ErrEngineStopped)
+		assert.ErrorIs(t, h.eng.Notify("up", Event{Kind: EventInbound}), ErrEngineStopped)
+		assert.ErrorIs(t, h.eng.Reconfigure("up", pingCfg(time.Second)), ErrEngineStopped)
 		for _, s := range h.eng.Snapshot() {
 			assert.Equal(t, StateStopped, s.State, s.ID)
 		}
