@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"time"
 
@@ -63,7 +64,30 @@ type Conn struct {
 	streamErr  bool               // a <stream:error> arrived on the current connection
 	resetSeen  bool               // the current socket's reads ended in ECONNRESET
 	inbound    uint64             // EventInbound notifications sent
+	raw        net.Conn           // the latest socket dialled through TrackConn
+	dropped    chan struct{}      // closed by the Disconnected that dropLive awaits
 }
+
+
+// dropLive ends a live tracked socket the engine judged dead without whatsmeow's
+// WebSocket close handshake, which waits up to 5 s for a close frame that never
+// comes on a dead (blackholed, hung) path: it closes the socket under whatsmeow
+// and waits (at most dropWait) for whatsmeow to notice, as it would a remote close,
+// consuming the Disconnected event that follows. Calling whatsmeow's Disconnect
+// while its read pump fails would race inside whatsmeow (FrameSocket.closed and
+// .conn are read without its lock), so the two never overlap.
+func (c *Conn) dropLive(raw net.Conn, dropped chan struct{}) {
+	_ = raw.Close()
+	t := time.NewTimer(dropWait)
+	defer t.Stop()
+	select {
+	case <-dropped:
+	case <-t.C:
+	}
+}
+
+// dropWait bounds dropLive's wait for whatsmeow's Disconnected.
+const dropWait = 2 * time.Second
 
 // Errors a Connect or Ping can return (wrapped with keepalive.WithCause where a
 // cause is known).
@@ -127,6 +151,13 @@ func (c *Conn) InboundNotified() uint64 {
 // the connection's own context lives until the next Connect or Close.
 func (c *Conn) Connect(ctx context.Context) error {
 	c.mu.Lock()
+	var raw net.Conn
+	var dropped chan struct{}
+	if c.phase == phaseUp && c.raw != nil {
+		raw, dropped = c.raw, make(chan struct{})
+		c.dropped = dropped
+	}
+	c.raw = nil
 	c.gen++
 	gen := c.gen
 	c.phase = phaseConnecting
@@ -138,6 +169,13 @@ func (c *Conn) Connect(ctx context.Context) error {
 	c.cancelConn = cancel
 	c.mu.Unlock()
 
+	// The engine replaces a connection it judged dead: no goodbye on it.
+	if raw != nil {
+		c.dropLive(raw, dropped)
+		c.mu.Lock()
+		c.dropped = nil
+		c.mu.Unlock()
+	}
 	c.cli.Disconnect()
 	if old != nil {
 		old()
@@ -193,7 +231,8 @@ func (c *Conn) failConnect(gen uint64, err error) error {
 	return err
 }
 
-// Close disconnects. The Conn may connect again afterwards.
+// Close disconnects (whatsmeow's Disconnect, with its WebSocket close handshake:
+// up to 5 s on a dead path). The Conn may connect again afterwards.
 func (c *Conn) Close() error {
 	c.mu.Lock()
 	c.gen++
@@ -240,16 +279,32 @@ func (c *Conn) SendPresence(ctx context.Context, p keepalive.PresenceType) error
 // Ping sends whatsmeow's keep-alive IQ (<iq xmlns="w:p" type="get">) and waits for
 // its reply until ctx is done (the engine's deadline: whatsmeow's own is switched
 // off by DisableBuiltinKeepAlive). It returns the round trip on Options.Clock.
+//
+// whatsmeow gets a context that is never cancelled: cancelling the one its IQ is
+// written with can close the WebSocket (coder/websocket closes a connection whose
+// write context ends mid-write), and an IQ whose send reports an error after the
+// reply arrived races inside whatsmeow (cancelResponse closes the reply channel
+// receiveResponse is sending on). The helper goroutine ends when the reply comes
+// or the connection ends (whatsmeow then releases every reply waiter).
 func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
-	start := c.clock.Now()
-	ok, _ := c.cli.DangerousInternals().SendKeepAlive(ctx)
-	if !ok {
-		if err := ctx.Err(); err != nil {
-			return 0, fmt.Errorf("%w: %w", ErrPingFailed, err)
-		}
-		return 0, ErrPingFailed
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrPingFailed, err)
 	}
-	return c.clock.Since(start), nil
+	start := c.clock.Now()
+	done := make(chan bool, 1)
+	go func() {
+		ok, _ := c.cli.DangerousInternals().SendKeepAlive(context.WithoutCancel(ctx))
+		done <- ok
+	}()
+	select {
+	case ok := <-done:
+		if !ok {
+			return 0, ErrPingFailed
+		}
+		return c.clock.Since(start), nil
+	case <-ctx.Done():
+		return 0, fmt.Errorf("%w: %w", ErrPingFailed, ctx.Err())
+	}
 }
 
 // notify sends ev for the session; a session the engine no longer knows is fine.
@@ -300,6 +355,14 @@ func (c *Conn) onEvent(evt any) {
 		}
 		c.mu.Unlock()
 	case *events.Disconnected:
+		c.mu.Lock()
+		if c.dropped != nil {
+			close(c.dropped) // the socket dropLive closed: expected
+			c.dropped = nil
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
 		c.lost(false, nil)
 	case *events.ManualLoginReconnect:
 		c.mu.Lock()

@@ -18,10 +18,7 @@ func TestPingHeartbeatsReachMock(t *testing.T) {
 	r := newRig(t, srv, pingCfg())
 	ctx := ctxT(t)
 	require.NoError(t, r.sess.Wait(ctx, func(k mockwa.Counters) bool { return k.PingsAnswered >= 5 }))
-	require.NoError(t, r.note.wait(ctx, func(evs []keepalive.Event) bool {
-		h, _ := r.eng.SessionHealthOf(r.id)
-		return h.HeartbeatsSent >= 5 && h.RTT > 0
-	}))
+	r.waitHealth(t, "5 acknowledged pings", func(h keepalive.Health) bool { return h.HeartbeatsSent >= 5 && h.RTT > 0 })
 	h, ok := r.eng.SessionHealthOf(r.id)
 	require.True(t, ok)
 	assert.Equal(t, keepalive.StateConnected, h.State)
@@ -171,8 +168,8 @@ func TestInboundTrafficSeen(t *testing.T) {
 		return countKind(evs, keepalive.EventInbound) >= before+3
 	}))
 	assert.Equal(t, 0, r.sess.Counters().Pings, "nothing was sent to provoke the traffic")
-	h, _ := r.eng.SessionHealthOf(r.id)
-	assert.False(t, h.LastSuccess.IsZero(), "inbound traffic counted as liveness")
+	// The engine steps notifications on its own goroutine: wait for it.
+	r.waitHealth(t, "inbound counted as liveness", func(h keepalive.Health) bool { return !h.LastSuccess.IsZero() })
 }
 
 func TestConnectHonoursContext(t *testing.T) {

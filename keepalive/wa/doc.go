@@ -79,6 +79,19 @@
 // The Tap also lets the adapter tell a disconnect after a <stream:error> from a plain
 // close. Nothing here adds traffic: the adapter sends only what the engine asks for.
 //
+// # whatsmeow races and leaks the adapter steers around
+//
+//   - Client.IsConnected reads FrameSocket.conn without a lock: never called.
+//   - A local Disconnect while the read pump is failing races on FrameSocket.closed
+//     and .conn: a connection the engine judged dead is ended by closing its socket
+//     under whatsmeow (TrackConn) and waiting for whatsmeow's own remote-close path,
+//     never by a Disconnect at the same time.
+//   - A cancelled IQ context can close the WebSocket or race on the reply channel:
+//     Ping gives whatsmeow a context that is never cancelled (see Ping).
+//   - NoiseSocket.Stop stops the frame consumer before closing the socket, so a frame
+//     arriving in between leaves whatsmeow's read pump blocked for good (one
+//     goroutine per such disconnect, in whatsmeow; tests ignore it by name).
+//
 // wa imports keepalive and whatsmeow; it must never import the simulator, the mock
 // server, the network lab, reports or cmd.
 package wa

@@ -12,7 +12,18 @@ import (
 // the *http.Client given to SetWebsocketHTTPClient) so that a read ending in
 // ECONNRESET makes the next disconnect report keepalive.CauseReset. The wrapper
 // records the error before whatsmeow sees it, so the order is guaranteed.
-func (c *Conn) TrackConn(nc net.Conn) net.Conn { return &trackedConn{Conn: nc, owner: c} }
+//
+// The Conn also keeps the latest tracked socket, so that replacing a connection
+// the engine judged dead closes it at once instead of waiting out whatsmeow's
+// WebSocket close handshake (up to 5 s on a dead path; see dropLive). Without
+// TrackConn, Connect falls back to whatsmeow's Disconnect.
+func (c *Conn) TrackConn(nc net.Conn) net.Conn {
+	t := &trackedConn{Conn: nc, owner: c}
+	c.mu.Lock()
+	c.raw = t
+	c.mu.Unlock()
+	return t
+}
 
 type trackedConn struct {
 	net.Conn
