@@ -9,10 +9,10 @@ import (
 // Conn is the connection an Engine keeps alive: the only I/O the driver does.
 // Adapters (a whatsmeow client, a simulator link, a test fake) implement it.
 //
-// Calls may block; the driver never makes them on its loop goroutine: a ping gets
-// a goroutine of its own, presence sends and Connect/Close run on two small
-// elastic worker pools (see driver_pool.go), so a slow connection does not delay
-// the other sessions. Guarantees the driver gives:
+// Calls may block; the driver never makes them on its loop goroutine but on
+// elastic worker pools (see driver_pool.go) that grow whenever every worker is
+// inside a call, so a slow connection does not delay the other sessions.
+// Guarantees the driver gives:
 //
 //   - Connect and Close of one Conn never overlap each other and run in the order
 //     the session asked for them.

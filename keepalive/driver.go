@@ -19,9 +19,9 @@ import (
 //
 //	Add/Remove/Reconfigure/Notify ──┐
 //	Conn call outcomes ─────────────┼─► inbox ─► loop ─► Session.Step ─► actions ─► Conn calls
-//	one clockwork timer ────────────┘              │                               (ping: own goroutine;
-//	                                              └─► deadline heap                presence, connect, close:
-//	                                                  (earliest key first)          elastic pools)
+//	one clockwork timer ────────────┘              │                               (on elastic worker
+//	                                              └─► deadline heap                pools: driver_pool.go)
+//	                                                  (earliest key first)
 //
 // Invariants:
 //   - Only the loop steps sessions, and only while it holds stateMu.
@@ -92,6 +92,7 @@ type Engine struct {
 	ctrlOps int            // connect/close calls in flight
 
 	presencePool callPool // SendPresence
+	pingPool     callPool // Ping
 	ctrlPool     callPool // Connect and Close
 
 	// counts[s] is how many registered sessions are in state s (readiness).
@@ -122,8 +123,9 @@ func NewEngine(opts EngineOptions) (*Engine, error) {
 		done:           make(chan struct{}),
 		armed:          never,
 	}
-	e.presencePool.e = e
-	e.ctrlPool.e = e
+	e.presencePool = callPool{e: e, max: maxPoolWorkers}
+	e.pingPool = callPool{e: e, max: uncapped}
+	e.ctrlPool = callPool{e: e, max: maxPoolWorkers}
 	if opts.Registerer != nil {
 		m, err := newMetrics(opts.Registerer)
 		if err != nil {

@@ -31,6 +31,7 @@ func (e *Engine) step() {
 	}
 	e.arm(now)
 	e.presencePool.check()
+	e.pingPool.check()
 	e.ctrlPool.check()
 }
 
@@ -163,8 +164,7 @@ func (e *Engine) apply(now time.Time, ent *entry, a *Action, why EventKind) {
 			old.cancel(context.Canceled) // superseded: the session no longer waits for it
 		}
 		ent.ping = op
-		e.ops.Add(1)
-		go e.ping(ent, op)
+		e.pingPool.submit(poolJob{ent: ent, op: op, kind: ActionSendPing})
 	case ActionConnect:
 		ent.closeAsked = false
 		if ent.connected {
@@ -330,16 +330,6 @@ func (e *Engine) connectFailed(now time.Time, ent *entry, err error) {
 	e.metrics.connectFailed()
 	e.logConnectFailed(ent, err)
 	e.stepSession(now, ent, Event{Kind: EventConnectFailed, Cause: ErrorCause(err)})
-}
-
-// ping runs on its own goroutine and reports the outcome back.
-func (e *Engine) ping(ent *entry, op *opCtx) {
-	defer e.ops.Done()
-	rtt, err := ent.conn.Ping(op)
-	if err == nil && op.Err() != nil {
-		err = op.Err() // the reply came after the deadline
-	}
-	e.push(item{ent: ent, cmd: cmdResult, op: op, err: err, rtt: int64(rtt)})
 }
 
 // shutdown stops every session, closes every connection and waits for every

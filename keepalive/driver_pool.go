@@ -5,12 +5,13 @@ import (
 	"sync"
 )
 
-// Conn calls that are not pings run on two small elastic pools of goroutines,
-// not on a goroutine each: presence sends (fire-and-forget, normally
-// microseconds) and control calls (Connect and Close, rarer but bursty: a network
+// Conn calls run on three elastic pools of goroutines rather than on a goroutine
+// each, so that a burst of calls that return quickly reuses a few workers:
+// presence sends (fire-and-forget, normally microseconds), pings (each waits for
+// its reply) and control calls (Connect and Close, rare but bursty: a network
 // blip makes every session reconnect at once).
 //
-//	loop ──► queue ──► workers (1 … maxPoolWorkers) ──► Conn.SendPresence / Connect / Close
+//	loop ──► queue ──► workers (1 … cap) ──► Conn.SendPresence / Ping / Connect / Close
 //	                        └─ outcome ──► inbox
 //
 // Invariants:
@@ -18,13 +19,18 @@ import (
 //   - A worker entering a call (which may block on a slow connection) while calls
 //     are queued and no other worker is free starts one more, up to the cap; the
 //     loop checks the same at the end of each round. A stuck connection therefore
-//     holds up the others only when maxPoolWorkers calls are stuck at once, which
-//     also bounds connect storms.
+//     holds up the others only when cap calls are stuck at once.
+//   - The presence and control pools are capped at maxPoolWorkers, which also
+//     bounds connect storms. The ping pool is not capped: a ping's deadline runs
+//     from its dispatch, so a ping must never wait in a queue behind pings stuck
+//     on dead connections.
 //   - At most one presence send per session is queued or running (presBusy).
-//   - Pings wait for the network by design and get their own goroutine each.
 
-// maxPoolWorkers caps each pool.
+// maxPoolWorkers caps the presence and control pools.
 const maxPoolWorkers = 64
+
+// uncapped is the ping pool's cap.
+const uncapped = int(^uint(0) >> 1)
 
 // errPresenceStuck fails a presence heartbeat whose session's previous send has
 // not returned: a connection that cannot take a small write is as good as dead.
@@ -42,6 +48,7 @@ type poolJob struct {
 // callPool is a queue and its workers.
 type callPool struct {
 	e       *Engine
+	max     int // most workers at once
 	mu      sync.Mutex
 	queue   []poolJob
 	head    int
@@ -68,7 +75,7 @@ func (p *callPool) submit(j poolJob) {
 func (p *callPool) check() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.head < len(p.queue) && p.busy == p.workers && p.workers < maxPoolWorkers {
+	if p.head < len(p.queue) && p.busy == p.workers && p.workers < p.max {
 		p.spawnLocked()
 	}
 }
@@ -88,7 +95,7 @@ func (p *callPool) worker() {
 		p.queue[p.head] = poolJob{}
 		p.head++
 		p.busy++
-		if p.head < len(p.queue) && p.busy == p.workers && p.workers < maxPoolWorkers {
+		if p.head < len(p.queue) && p.busy == p.workers && p.workers < p.max {
 			p.spawnLocked()
 		}
 		p.mu.Unlock()
@@ -114,6 +121,12 @@ func (e *Engine) runPoolJob(j poolJob) {
 		if err := j.ent.conn.SendPresence(e.runCtx, j.p); err != nil {
 			e.push(item{ent: j.ent, cmd: cmdResult, op: &opCtx{kind: ActionSendPresence, seq: j.seq}, err: err})
 		}
+	case ActionSendPing:
+		rtt, err := j.ent.conn.Ping(j.op)
+		if err == nil && j.op.Err() != nil {
+			err = j.op.Err() // the reply came after the deadline
+		}
+		e.push(item{ent: j.ent, cmd: cmdResult, op: j.op, err: err, rtt: int64(rtt)})
 	case ActionConnect:
 		err := j.ent.conn.Connect(j.op)
 		e.push(item{ent: j.ent, cmd: cmdResult, op: j.op, err: err})

@@ -151,6 +151,26 @@ func TestEngineConnectStormIsBounded(t *testing.T) {
 	})
 }
 
+func TestEnginePingsAreNeverQueuedBehindStuckOnes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, EngineOptions{Seed: 1})
+		cfg := pingCfg(30 * time.Second)
+		cfg.ReplyDeadline = 20 * time.Second
+		for i := range maxPoolWorkers + 6 {
+			h.add(fmt.Sprintf("dead-%02d", i), cfg, func(c *fakeConn) { c.pingHang = true })
+		}
+		fast := h.add("fast", cfg, nil)
+		h.advance(31*time.Second, time.Second)
+
+		pings := fast.ops("ping")
+		require.Len(t, pings, 1)
+		assert.Equal(t, t0.Add(30*time.Second), pings[0].at, "sent on time while every other ping hangs")
+		assert.Zero(t, testutil.ToFloat64(h.eng.metrics.failedPing), "nothing failed yet: the deadlines are 20 s away")
+		h.advance(20*time.Second, time.Second)
+		assert.Equal(t, float64(maxPoolWorkers+6), testutil.ToFloat64(h.eng.metrics.failedPing))
+	})
+}
+
 func TestEngineConnectTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t, EngineOptions{Seed: 1, ConnectTimeout: 10 * time.Second})
