@@ -68,7 +68,6 @@ type Conn struct {
 	dropped    chan struct{}      // closed by the Disconnected that dropLive awaits
 }
 
-
 // dropLive ends a live tracked socket the engine judged dead without whatsmeow's
 // WebSocket close handshake, which waits up to 5 s for a close frame that never
 // comes on a dead (blackholed, hung) path: it closes the socket under whatsmeow
