@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kalab-dev/kalab/sim/mockwa"
+)
+
+// mockOptions are the flags of `kalab mock`.
+type mockOptions struct {
+	listen       string
+	tls          bool
+	allowRemote  bool
+	pingDelay    time.Duration
+	dropPings    bool
+	idleTimeout  time.Duration
+	inboundEvery time.Duration
+	verbose      bool
+}
+
+func init() {
+	var o mockOptions
+	cmd := &cobra.Command{
+		Use:   "mock",
+		Short: "Run the mock WhatsApp multi-device server standalone",
+		Long: `Run the mock WhatsApp server that unmodified whatsmeow clients connect to.
+
+It prints the WebSocket URL, the loopback HTTP API and the root public key a
+client must trust (set whatsmeow.WACertPubKey to it before connecting, and
+dial the printed address from the client's websocket HTTP transport).
+It listens on loopback only unless --allow-remote is given.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runMock(ctx, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.listen, "listen", "127.0.0.1:5280", "TCP address to listen on (loopback unless --allow-remote)")
+	f.BoolVar(&o.tls, "tls", false, "serve wss:// with a self-signed certificate")
+	f.BoolVar(&o.allowRemote, "allow-remote", false, "allow a non-loopback --listen address (the HTTP API still answers loopback only)")
+	f.DurationVar(&o.pingDelay, "ping-delay", 0, "service time of keep-alive pings")
+	f.BoolVar(&o.dropPings, "drop-pings", false, "never answer keep-alive pings")
+	f.DurationVar(&o.idleTimeout, "idle-timeout", 0, "close connections whose client sent nothing for this long (0 = never)")
+	f.DurationVar(&o.inboundEvery, "inbound-every", 0, "send every known device a stamped inbound presence at this period (0 = off)")
+	f.BoolVar(&o.verbose, "verbose", false, "log connection events to stderr")
+	rootCmd.AddCommand(cmd)
+}
+
+// runMock serves until ctx ends.
+func runMock(ctx context.Context, o mockOptions, out, errOut io.Writer) error {
+	level := slog.LevelWarn
+	if o.verbose {
+		level = slog.LevelDebug
+	}
+	srv, err := mockwa.New(mockwa.Config{
+		Listen:       o.listen,
+		AllowRemote:  o.allowRemote,
+		TLS:          o.tls,
+		PingDelay:    o.pingDelay,
+		DropPings:    o.dropPings,
+		IdleTimeout:  o.idleTimeout,
+		InboundEvery: o.inboundEvery,
+		Logger:       slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: level})),
+	})
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	defer srv.Close()
+	root := srv.RootPublicKey()
+	lit := make([]string, len(root))
+	for i, b := range root {
+		lit[i] = fmt.Sprintf("0x%02x", b)
+	}
+	fmt.Fprintf(out, "mock WhatsApp server\n")
+	fmt.Fprintf(out, "  websocket:   %s\n", srv.URL())
+	fmt.Fprintf(out, "  dial:        %s  (point the client's websocket transport here; TLS: %v)\n", srv.Addr(), srv.TLS())
+	fmt.Fprintf(out, "  api:         %s/api/sessions  (POST %s/scan with a QR text to pair)\n", srv.APIURL(), srv.APIURL())
+	fmt.Fprintf(out, "  root hex:    %s\n", srv.Root().PublicHex())
+	fmt.Fprintf(out, "  root base64: %s\n", srv.Root().PublicBase64())
+	fmt.Fprintf(out, "  whatsmeow:   whatsmeow.WACertPubKey = [32]byte{%s}\n", strings.Join(lit, ", "))
+	<-ctx.Done()
+	fmt.Fprintf(out, "shutting down\n")
+	return nil
+}
