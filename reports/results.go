@@ -38,6 +38,20 @@ type Results struct {
 	// Sweep is set when the results are an interval sweep (kalab sweep, kalab
 	// merge); see Sweep. Absent for kalab run.
 	Sweep *Sweep `json:"sweep,omitempty"`
+	// Lab says the runs went over the network lab (kalab run --net: real sockets,
+	// whatsmeow, Toxiproxy, the mock server, in compressed real time) rather than
+	// the simulator; absent for simulator runs. Network runs are statistical, not
+	// reproducible bit for bit.
+	Lab *LabRun `json:"lab,omitempty"`
+}
+
+// LabRun describes a network-lab run (Results.Lab).
+type LabRun struct {
+	// Mode is "network".
+	Mode string `json:"mode"`
+	// TimeScale is the factor every duration was divided by (real time = scenario
+	// time / TimeScale); measurements are reported in scenario time.
+	TimeScale float64 `json:"time_scale"`
 }
 
 // Scenario is one scenario's setup and its clients' results.
