@@ -58,17 +58,32 @@ func BenchmarkSimDay(b *testing.B) {
 }
 
 // BenchmarkSimDayFakeClock: the same day the way one would run it without a
-// simulator — the engine's driver (keepalive.Engine, its goroutine, its timer) on a
-// clockwork fake clock advanced in 1 s steps, a fake connection that answers pings
-// after the path's RTT and closes after 60 s of idleness like nginx, and inbound
-// messages at the same Poisson rate reported with Notify. After each step it waits
-// until the engine's timer is armed again (its work is done) before the next.
+// simulator — the engine's driver (keepalive.Engine: its goroutine, its timer, its
+// Conn calls) on a clockwork fake clock, with a fake connection that models the
+// same path: a ping's reply comes one RTT (105 ms) later on the fake clock, the
+// connection closes after 60 s idle like nginx, and inbound messages (same Poisson
+// rate) arrive one way (50 ms) after they were sent, reported with Notify. The clock
+// advances in steps no larger than the run's smallest period (the one-way delay,
+// as STYLE.md advises for clockwork), and after each step the benchmark waits until
+// the engine and the connection are quiet. Metric x-realtime, as BenchmarkSimDay.
 func BenchmarkSimDayFakeClock(b *testing.B) {
+	benchFakeClock(b, DefaultRTT/2, true)
+}
+
+// BenchmarkSimDayFakeClockCoarse is BenchmarkSimDayFakeClock with 1 s steps (as
+// the driver's own tests advance): the fake connection can then only report the
+// RTT, not wait for it, and the day is quantised to the step (about 5 % fewer
+// pings) — cheaper, but no longer the same run.
+func BenchmarkSimDayFakeClockCoarse(b *testing.B) {
+	benchFakeClock(b, time.Second, false)
+}
+
+func benchFakeClock(b *testing.B, step time.Duration, waitRTT bool) {
 	run := benchDay(b)
 	var pings int
 	b.ResetTimer()
 	for b.Loop() {
-		pings = fakeClockDay(b, run)
+		pings = fakeClockDay(b, run, step, waitRTT)
 	}
 	b.StopTimer()
 	require.Greater(b, pings, 3000)
@@ -76,13 +91,13 @@ func BenchmarkSimDayFakeClock(b *testing.B) {
 	b.ReportMetric(float64(pings), "pings/day")
 }
 
-func fakeClockDay(b *testing.B, run Run) int {
+func fakeClockDay(b *testing.B, run Run, step time.Duration, waitRTT bool) int {
 	clk := clockwork.NewFakeClockAt(Epoch)
 	eng, err := keepalive.NewEngine(keepalive.EngineOptions{
 		Clock: clk, Seed: run.Seed, Logger: slog.New(slog.DiscardHandler),
 	})
 	require.NoError(b, err)
-	conn := &idleConn{clk: clk, idle: run.Path[0].Timeout, rtt: DefaultRTT + DefaultPingServiceTime}
+	conn := &idleConn{clk: clk, idle: run.Path[0].Timeout, rtt: DefaultRTT + DefaultPingServiceTime, waitRTT: waitRTT}
 	conn.notify = func(ev keepalive.Event) { _ = eng.Notify("bench", ev) }
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -95,8 +110,8 @@ func fakeClockDay(b *testing.B, run Run) int {
 
 	rng := rand.New(rand.NewPCG(run.Seed, streamServer))
 	rate := run.Server.InboundPerHour / float64(time.Hour)
-	next := time.Duration(rng.ExpFloat64() / rate)
-	const step = time.Second
+	oneWay := DefaultRTT / 2
+	next := time.Duration(rng.ExpFloat64()/rate) + oneWay // arrival of the next message
 	for elapsed := time.Duration(0); elapsed < run.Duration; elapsed += step {
 		settle(ctx, b, clk, eng, conn)
 		clk.Advance(step)
@@ -114,50 +129,60 @@ func fakeClockDay(b *testing.B, run Run) int {
 }
 
 // settle waits until the engine has finished reacting at the current fake time:
-// every heartbeat it dispatched reached the connection, no call is in flight,
-// every call's outcome is visible in the session's health, and its one timer is
-// armed again. (synctest.Wait would do this, but it needs a *testing.T.)
+// every heartbeat it dispatched reached the connection, every call that returned
+// has its outcome visible in the session's health, and the only things left are
+// blocked on the fake clock — the engine's one timer and each ping waiting for its
+// reply. (synctest.Wait would do this, but it needs a *testing.T.)
 func settle(ctx context.Context, b *testing.B, clk *clockwork.FakeClock, eng *keepalive.Engine, c *idleConn) {
+	var waiting int
+	start := time.Now() // a safety bound in real time: never a timing assertion
 	for spins := 0; ; spins++ {
-		if spins > 10_000_000 {
-			b.Fatal("settle: the engine never went quiet")
+		if spins%1024 == 1023 && time.Since(start) > time.Minute {
+			h, _ := eng.SessionHealthOf("bench")
+			c.mu.Lock()
+			b.Fatalf("settle: the engine never went quiet at %v: health %+v; conn pings=%d failed=%d inflight=%d lastOK=%v replyDue=%v",
+				clk.Now().Sub(Epoch), h, c.pings, c.failed, c.inflight, c.lastOK.Sub(Epoch), c.replyDue.Sub(Epoch))
 		}
 		h, ok := eng.SessionHealthOf("bench")
 		if !ok {
 			b.Fatal("session gone")
 		}
 		c.mu.Lock()
-		quiet := c.inflight == 0 && uint64(c.pings) == h.HeartbeatsSent &&
+		quiet := uint64(c.pings) == h.HeartbeatsSent &&
 			h.HeartbeatsFailed >= uint64(c.failed) &&
 			(c.lastOK.IsZero() || !h.LastSuccess.Before(c.lastOK)) &&
-			h.State != keepalive.StateConnecting
+			h.State != keepalive.StateConnecting &&
+			(c.inflight == 0 || (c.waitRTT && clk.Now().Before(c.replyDue)))
+		waiting = c.inflight
 		c.mu.Unlock()
 		if quiet {
 			break
 		}
 		runtime.Gosched()
 	}
-	if err := clk.BlockUntilContext(ctx, 1); err != nil {
+	if err := clk.BlockUntilContext(ctx, 1+waiting); err != nil {
 		b.Fatal(err)
 	}
 }
 
-// idleConn is a fake keepalive.Conn on the fake clock: pings are answered after rtt
-// (reported, not waited for) unless the connection idled longer than idle (then it
-// was closed, as nginx does).
+// idleConn is a fake keepalive.Conn on the fake clock: a ping is answered after
+// rtt (waited for on the fake clock with waitRTT, else only reported) unless the
+// connection idled longer than idle (then it was closed, as nginx does).
 type idleConn struct {
-	clk    clockwork.Clock
-	idle   time.Duration
-	rtt    time.Duration
-	notify func(keepalive.Event)
+	clk     clockwork.Clock
+	idle    time.Duration
+	rtt     time.Duration
+	waitRTT bool
+	notify  func(keepalive.Event)
 
 	mu       sync.Mutex
 	last     time.Time
 	up       bool
-	inflight int
+	inflight int       // pings waiting for their reply
+	replyDue time.Time // when the in-flight ping's reply comes (the engine keeps one in flight)
 	pings    int
 	failed   int
-	lastOK   time.Time
+	lastOK   time.Time // when the latest successful reply came
 }
 
 var errClosed = errors.New("idleConn: closed by the proxy")
@@ -194,28 +219,44 @@ func (c *idleConn) SendPresence(context.Context, keepalive.PresenceType) error {
 	return nil
 }
 
-func (c *idleConn) Ping(context.Context) (time.Duration, error) {
+func (c *idleConn) Ping(ctx context.Context) (time.Duration, error) {
 	c.mu.Lock()
 	c.pings++
-	c.inflight++
 	ok, out := c.touch()
-	if ok {
-		c.lastOK = c.clk.Now()
-	} else {
-		c.failed++
+	var reply <-chan time.Time
+	if ok && c.waitRTT {
+		c.inflight++
+		c.replyDue = c.clk.Now().Add(c.rtt)
+		reply = c.clk.After(c.rtt) // registered before the lock is released
 	}
 	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		c.inflight--
-		c.mu.Unlock()
-	}()
 	if out {
 		c.notify(keepalive.Event{Kind: keepalive.EventDisconnected, Cause: keepalive.CauseClosed})
 	}
 	if !ok {
+		c.mu.Lock()
+		c.failed++
+		c.mu.Unlock()
 		return 0, errClosed
 	}
+	if reply != nil {
+		select {
+		case <-reply:
+		case <-ctx.Done():
+			c.mu.Lock()
+			c.inflight--
+			c.failed++
+			c.mu.Unlock()
+			return 0, ctx.Err()
+		}
+	}
+	c.mu.Lock()
+	if reply != nil {
+		c.inflight--
+		c.touch()
+	}
+	c.lastOK = c.clk.Now()
+	c.mu.Unlock()
 	return c.rtt, nil
 }
 
