@@ -1,8 +1,8 @@
 package sim
 
-// The event queue: a binary min-heap of event values ordered by (at, seq), written
-// out by hand so that pushing and popping never box an event in an interface (no
-// allocation per event once the backing slice has grown).
+// The event queue: a binary min-heap ordered by (at, seq), written out by hand so
+// that pushing and popping never box an event in an interface (no allocation per
+// event once the backing slices have grown).
 //
 //	push(e) ──► [ heap ordered by at, then by seq ] ──► pop() = earliest, FIFO on ties
 //
@@ -16,8 +16,8 @@ package sim
 type evKind uint8
 
 const (
-	evTick        evKind = iota + 1 // the engine's NextDeadline (valid while gen matches)
-	evEngine                        // a deferred engine input (Event in ev fields)
+	evTick        evKind = iota + 1 // the engine's NextDeadline (kept outside the heap; names trace lines)
+	evEngine                        // a deferred engine input: aux = EventKind, aux2 = Seq, conn = Cause
 	evHop                           // a frame reaches its next middlebox (deferred pass)
 	evArrive                        // a frame reaches its far end
 	evBoxExpire                     // a middlebox timer may have expired (lazy re-arm)

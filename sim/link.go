@@ -12,7 +12,12 @@ import "time"
 // latency spike. A frame lost with probability Loss is retransmitted after an RTO
 // (200 ms + RTT, doubling per further loss), so it arrives late, never out of order:
 // TCP delivers each direction in order, so an arrival is never earlier than the
-// previous arrival in the same direction on the same connection.
+// previous arrival in the same direction on the same connection (frames are
+// ordered by departure; a reply the server computed ahead departs in the future and
+// holds back only frames that depart after it).
+//
+// What reaches the server is handled when its fate is known (at routing time, with
+// its arrival time), not by an arrival event: see server.receive.
 //
 // Position of the boxes: box k of n sits at fraction (k+1)/(n+1) of the path from the
 // client, and a frame passes it at that fraction of its (departure, arrival) span.
