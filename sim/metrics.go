@@ -129,9 +129,12 @@ func (m *metrics) endZombie(now int64) {
 		return
 	}
 	d := now - m.zombieStart
+	m.zombieStart = -1
+	if d == 0 {
+		return // not an episode: belief caught up within the same instant
+	}
 	m.zombieN++
 	m.zombieMax = max(m.zombieMax, d)
-	m.zombieStart = -1
 }
 
 // detected records that the client learned, now, that its connection is gone (how:
