@@ -4,7 +4,7 @@ PKGS      ?= ./...
 OUT       ?= out
 BENCHTIME ?= 1x
 
-.PHONY: all build run test test-short bench lint fmt tidy clean
+.PHONY: all build run test test-short bench lint fmt tidy clean agreement
 
 all: lint test
 
@@ -18,6 +18,11 @@ run:
 ## test: every test, with the race detector.
 test:
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+## agreement: the full simulator-vs-network-lab agreement set (make test runs the
+## bounded one); real time, about 10 minutes.
+agreement:
+	KALAB_AGREEMENT=full $(GO) test -race -count=1 -timeout 40m -run TestSimulatorAgreesWithNetwork -v ./sim/netlab
 
 ## bench: every benchmark once (BENCHTIME=5x or 3s for more).
 bench:

@@ -34,6 +34,8 @@ type runFlags struct {
 	trace    string
 	workers  int
 	noPlots  bool
+	net      bool    // over the network lab (run_net.go)
+	scale    float64 // --time-scale of --net
 }
 
 func init() {
@@ -63,6 +65,7 @@ expectation fails.`,
 	fl.StringVar(&f.trace, "trace", "", "write the event trace of one run, SCENARIO/CLIENT[/SEED], to --out")
 	fl.IntVar(&f.workers, "workers", 0, "simulations in parallel (default: GOMAXPROCS)")
 	fl.BoolVar(&f.noPlots, "no-plots", false, "skip the plots (index.html, summary.md and junit.xml are still written)")
+	addNetFlags(fl, &f)
 	rootCmd.AddCommand(cmd)
 }
 
@@ -95,11 +98,16 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string, f runF
 	}
 	pr := progress.New(stderr, progress.Options{Label: "runs"})
 	opts.Progress = progress.Func(pr)
+	lab, err := netOptions(ctx, ss, &opts, f)
+	if err != nil {
+		return err
+	}
 	res, err := runner.Execute(ctx, ss, opts)
 	pr.Done()
 	if err != nil {
 		return err
 	}
+	res.Lab = lab
 	for _, s := range res.Scenarios {
 		printScenario(stdout, s)
 	}
