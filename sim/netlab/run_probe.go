@@ -25,19 +25,19 @@ import (
 
 // connRec is one connection that logged in.
 type connRec struct {
-	dial     uint64    // the dial (1-based) that carried it: the hops' connection number
-	up       time.Time // Connect returned nil
-	end      time.Time // the client saw it end (notification) or dropped it (Connect, Close)
-	endHow   string    // how the client learned or decided it: cause name or "local"
-	believed time.Time // the engine stopped believing in it (keep-alive stopped)
+	dial        uint64    // the dial (1-based) that carried it: the hops' connection number
+	up          time.Time // Connect returned nil
+	end         time.Time // the client saw it end (notification) or dropped it (Connect, Close)
+	endHow      string    // how the client learned or decided it: cause name or "local"
+	believed    time.Time // the engine stopped believing in it (keep-alive stopped)
 	believedHow string
 }
 
 // probe is the recording layer of one lab run. Safe for concurrent use.
 type probe struct {
-	conn  *wa.Conn
-	eng   *keepalive.Engine
-	id    string
+	conn *wa.Conn
+	eng  *keepalive.Engine
+	id   string
 
 	mu         sync.Mutex
 	dials      uint64
@@ -163,8 +163,8 @@ func (p *probe) Notify(id string, ev keepalive.Event) error {
 type handler struct{ p *probe }
 
 func (h handler) Enabled(context.Context, slog.Level) bool { return true }
-func (h handler) WithAttrs([]slog.Attr) slog.Handler      { return h }
-func (h handler) WithGroup(string) slog.Handler           { return h }
+func (h handler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h handler) WithGroup(string) slog.Handler            { return h }
 
 func (h handler) Handle(_ context.Context, r slog.Record) error {
 	switch r.Message {
