@@ -18,7 +18,8 @@
 // cmd/kalab/live.go only parses flags and signals and calls Runner.Run, so the
 // tests drive the very same code in process against the mock server.
 //
-// live must never import the simulator, the mock server (sim/…), reports or cmd:
-// the only things that differ between a real account and the mock are the server
+// live must never import the simulator or the mock server (sim/…) directly, nor
+// reports or cmd (scenarios brings the simulator's types in; live uses only its
+// client config decoding). The only things that differ between a real account and the mock are the server
 // address and the certificate root key (Options.Server, Options.ServerRootKey).
 package live

@@ -98,6 +98,17 @@ func TestOpenStoreModeAndAccounts(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
 
+	// Characters that mean something in a URI stay part of the file name.
+	odd := filepath.Join(dir, "my store #1?x=y&z%20.db")
+	c, err = OpenStore(ctx, odd, nil)
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+	st, err = os.Stat(odd)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+	_, err = os.Stat(filepath.Join(dir, "my store #1"))
+	assert.True(t, os.IsNotExist(err), "no truncated file name")
+
 	_, err = OpenStore(ctx, dir, nil)
 	assert.ErrorContains(t, err, "is a directory")
 	_, err = OpenStore(ctx, "", nil)
