@@ -74,7 +74,11 @@ func runLab(ctx context.Context, w io.Writer, f labFlags) error {
 	fmt.Fprintf(w, "mock API:  %s (direct, not through the chain)\n", srv.APIURL())
 	fmt.Fprintf(w, "root key:  %s (hex)\n           %s (base64)\n", srv.Root().PublicHex(), srv.Root().PublicBase64())
 	for i, h := range chain.Hops() {
-		fmt.Fprintf(w, "hop %d:     %s %s -> %s (%s)\n", i, h.Name, h.Listen, h.Upstream, h.Spec.String())
+		what := "network toxics only"
+		if h.Spec.Kind != "" && h.Spec.Kind != middlebox.KindNone {
+			what = fmt.Sprintf("%s timer %v (scaled), watches %s, %s at expiry", h.Spec.Kind, h.Spec.Timeout, h.Spec.Watches, h.Spec.AtExpiry)
+		}
+		fmt.Fprintf(w, "hop %d:     %s %s -> %s: %s\n", i, h.Name, h.Listen, h.Upstream, what)
 	}
 	fmt.Fprintln(w, "running; Ctrl-C to stop")
 	<-ctx.Done()
