@@ -104,6 +104,10 @@ func (s *Server) routeAPI(mux *http.ServeMux) {
 			writeError(w, http.StatusBadRequest, fmt.Errorf("body: jid: %w", err))
 			return
 		}
+		if err := req.Event.validate(); err != nil {
+			writeError(w, http.StatusBadRequest, fmt.Errorf("body: %w", err))
+			return
+		}
 		if err := s.Inject(jid, req.Event); err != nil {
 			writeError(w, http.StatusConflict, err)
 			return

@@ -35,6 +35,10 @@ type ClientConfig struct {
 	// StorePath is an SQLite file for the device store (live-style, survives
 	// restarts). Default "": a private in-memory database.
 	StorePath string
+	// Container, when non-nil, is an existing store the new device is added
+	// to (many clients, one database); StorePath is then ignored and Close
+	// leaves the container open.
+	Container *sqlstore.Container
 	// Unpaired leaves the device without an ID, so the client pairs by QR.
 	// Default false: a registered device that logs in.
 	Unpaired bool
@@ -53,6 +57,8 @@ type Client struct {
 	*whatsmeow.Client
 	// Container is the SQL store holding the device.
 	Container *sqlstore.Container
+	// ownsContainer: Close closes Container.
+	ownsContainer bool
 }
 
 var clientSeq atomic.Uint64
@@ -67,21 +73,25 @@ func NewClient(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	}
 	TrustProcessRoot()
 	n := clientSeq.Add(1)
-	var dsn string
-	if cfg.StorePath == "" {
-		dsn = "file:mockwa-client-" + strconv.FormatUint(n, 10) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36) +
-			"?mode=memory&cache=shared&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)"
+	container, owns := cfg.Container, false
+	var dev *store.Device
+	if container != nil {
+		dev = container.NewDevice()
 	} else {
-		dsn = "file:" + (&url.URL{Path: cfg.StorePath}).EscapedPath() + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
+		var err error
+		if container, err = OpenStore(ctx, cfg.StorePath); err != nil {
+			return nil, err
+		}
+		owns = true
+		if dev, err = container.GetFirstDevice(ctx); err != nil {
+			_ = container.Close()
+			return nil, fmt.Errorf("mockwa: device store: %w", err)
+		}
 	}
-	container, err := sqlstore.New(ctx, "sqlite", dsn, nil)
-	if err != nil {
-		return nil, fmt.Errorf("mockwa: device store: %w", err)
-	}
-	dev, err := container.GetFirstDevice(ctx)
-	if err != nil {
-		_ = container.Close()
-		return nil, fmt.Errorf("mockwa: device store: %w", err)
+	closeOwned := func() {
+		if owns {
+			_ = container.Close()
+		}
 	}
 	if dev.ID == nil && !cfg.Unpaired {
 		jid := cfg.JID
@@ -97,7 +107,7 @@ func NewClient(ctx context.Context, cfg ClientConfig) (*Client, error) {
 			dev.PushName = "kalab"
 		}
 		if err := dev.Save(ctx); err != nil {
-			_ = container.Close()
+			closeOwned()
 			return nil, fmt.Errorf("mockwa: saving registered device: %w", err)
 		}
 	} else if dev.PushName == "" {
@@ -110,15 +120,43 @@ func NewClient(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	hc := HTTPClient(cfg.Addr, cfg.TLS)
 	cli.SetWebsocketHTTPClient(hc)
 	cli.SetPreLoginHTTPClient(hc)
-	return &Client{Client: cli, Container: container}, nil
+	return &Client{Client: cli, Container: container, ownsContainer: owns}, nil
 }
+
+// OpenStore opens (creating and migrating) a whatsmeow SQL store on the pure
+// Go SQLite driver: the file at path, or a private in-memory database when
+// path is "".
+func OpenStore(ctx context.Context, path string) (*sqlstore.Container, error) {
+	var dsn string
+	if path == "" {
+		dsn = "file:mockwa-store-" + strconv.FormatUint(storeSeq.Add(1), 10) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36) +
+			"?mode=memory&cache=shared&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)"
+	} else {
+		dsn = "file:" + (&url.URL{Path: path}).EscapedPath() +
+			"?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
+	}
+	c, err := sqlstore.New(ctx, "sqlite", dsn, nil)
+	if err != nil {
+		where := path
+		if where == "" {
+			where = "in-memory database"
+		}
+		return nil, fmt.Errorf("mockwa: device store %s: %w", where, err)
+	}
+	return c, nil
+}
+
+var storeSeq atomic.Uint64
 
 // Device returns the client's device store.
 func (c *Client) Device() *store.Device { return c.Store }
 
-// Close disconnects and closes the store.
+// Close disconnects and closes the store if the client opened it.
 func (c *Client) Close() error {
 	c.Disconnect()
+	if !c.ownsContainer {
+		return nil
+	}
 	return c.Container.Close()
 }
 

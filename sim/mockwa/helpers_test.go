@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/types/events"
 	waLog "go.mau.fi/whatsmeow/util/log"
 	"go.uber.org/goleak"
 )
@@ -19,7 +20,10 @@ import (
 const keepAliveDeadline = 750 * time.Millisecond
 
 func TestMain(m *testing.M) {
-	whatsmeow.KeepAliveResponseDeadline = keepAliveDeadline
+	if os.Getenv("KALAB_MOCK_1000") == "" {
+		// The 1,000-client run keeps whatsmeow's real 10 s deadline.
+		whatsmeow.KeepAliveResponseDeadline = keepAliveDeadline
+	}
 	TrustProcessRoot()
 	goleak.VerifyTestMain(m,
 		// database/sql's connection opener lives as long as a *sql.DB.
@@ -45,15 +49,24 @@ func startServer(t testing.TB, cfg Config) *Server {
 
 // recorder collects a client's whatsmeow events into a channel.
 type recorder struct {
-	mu   sync.Mutex
-	all  []any
-	ch   chan any
-	pump *pumpLogger
+	mu        sync.Mutex
+	all       []any
+	ch        chan any
+	pump      *pumpLogger
+	connected chan struct{} // receives once per Connected event (buffered)
 }
 
-func newRecorder() *recorder { return &recorder{ch: make(chan any, 4096), pump: newPumpLogger()} }
+func newRecorder() *recorder {
+	return &recorder{ch: make(chan any, 4096), pump: newPumpLogger(), connected: make(chan struct{}, 16)}
+}
 
 func (r *recorder) handle(evt any) {
+	if _, ok := evt.(*events.Connected); ok {
+		select {
+		case r.connected <- struct{}{}:
+		default:
+		}
+	}
 	r.mu.Lock()
 	r.all = append(r.all, evt)
 	r.mu.Unlock()

@@ -25,6 +25,16 @@ type RootKey struct {
 // NewRootKey generates a fresh root key pair.
 func NewRootKey() *RootKey { return &RootKey{kp: keys.NewKeyPair()} }
 
+// RootKeyFromPrivate rebuilds a root key from its 32-byte private key, so a
+// server in another process can share a client process's root.
+func RootKeyFromPrivate(priv [32]byte) *RootKey {
+	return &RootKey{kp: keys.NewKeyPairFromPrivateKey(priv)}
+}
+
+// Private returns the 32-byte private key. It is a mock's key: handing it to
+// a child process (see RootKeyFromPrivate) is its only use.
+func (r *RootKey) Private() [32]byte { return *r.kp.Priv }
+
 // Public returns the 32-byte public key whatsmeow must trust.
 func (r *RootKey) Public() [32]byte { return *r.kp.Pub }
 
