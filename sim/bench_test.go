@@ -80,18 +80,19 @@ func BenchmarkSimDayFakeClockCoarse(b *testing.B) {
 
 func benchFakeClock(b *testing.B, step time.Duration, waitRTT bool) {
 	run := benchDay(b)
-	var pings int
+	var pings, stalls int
 	b.ResetTimer()
 	for b.Loop() {
-		pings = fakeClockDay(b, run, step, waitRTT)
+		pings, stalls = fakeClockDay(b, run, step, waitRTT)
 	}
 	b.StopTimer()
 	require.Greater(b, pings, 3000)
 	reportRealtime(b, run.Duration)
 	b.ReportMetric(float64(pings), "pings/day")
+	b.ReportMetric(float64(stalls), "stalls/day")
 }
 
-func fakeClockDay(b *testing.B, run Run, step time.Duration, waitRTT bool) int {
+func fakeClockDay(b *testing.B, run Run, step time.Duration, waitRTT bool) (pings, stalls int) {
 	clk := clockwork.NewFakeClockAt(Epoch)
 	eng, err := keepalive.NewEngine(keepalive.EngineOptions{
 		Clock: clk, Seed: run.Seed, Logger: slog.New(slog.DiscardHandler),
@@ -115,6 +116,7 @@ func fakeClockDay(b *testing.B, run Run, step time.Duration, waitRTT bool) int {
 	for elapsed := time.Duration(0); elapsed < run.Duration; elapsed += step {
 		settle(ctx, b, clk, eng, conn)
 		clk.Advance(step)
+		conn.deliverReplies()
 		for next <= elapsed+step {
 			conn.inbound()
 			next += time.Duration(rng.ExpFloat64() / rate)
@@ -125,17 +127,21 @@ func fakeClockDay(b *testing.B, run Run, step time.Duration, waitRTT bool) int {
 	<-done
 	conn.mu.Lock()
 	defer conn.mu.Unlock()
-	return conn.pings
+	return conn.pings, conn.stalls
 }
+
+// maxOutcomeSpins bounds how long settle waits for a returned reply to show in
+// the session's health once everything else is quiet.
+const maxOutcomeSpins = 20000
 
 // settle waits until the engine has finished reacting at the current fake time:
 // every heartbeat it dispatched reached the connection, every call that returned
-// has its outcome visible in the session's health, and the only things left are
-// blocked on the fake clock — the engine's one timer and each ping waiting for its
-// reply. (synctest.Wait would do this, but it needs a *testing.T.)
+// has its outcome visible in the session's health, a ping in flight waits for a
+// reply that is not due yet, and the engine's one timer is armed again.
+// (synctest.Wait would do this, but it needs a *testing.T.)
 func settle(ctx context.Context, b *testing.B, clk *clockwork.FakeClock, eng *keepalive.Engine, c *idleConn) {
-	var waiting int
 	start := time.Now() // a safety bound in real time: never a timing assertion
+	calmSpins := 0
 	for spins := 0; ; spins++ {
 		if spins%1024 == 1023 && time.Since(start) > time.Minute {
 			h, _ := eng.SessionHealthOf("bench")
@@ -148,26 +154,42 @@ func settle(ctx context.Context, b *testing.B, clk *clockwork.FakeClock, eng *ke
 			b.Fatal("session gone")
 		}
 		c.mu.Lock()
-		quiet := uint64(c.pings) == h.HeartbeatsSent &&
+		// The latest reply is visible once the engine counted it as a success, or
+		// as a failure (late, by its own deadline) since the last quiet point.
+		// (If the driver drops a reply — it ignores one it no longer waits for — the
+		// outcome never shows: after maxOutcomeSpins the step goes on and counts a
+		// stall.)
+		calm := uint64(c.pings) == h.HeartbeatsSent &&
 			h.HeartbeatsFailed >= uint64(c.failed) &&
-			(c.lastOK.IsZero() || !h.LastSuccess.Before(c.lastOK)) &&
 			h.State != keepalive.StateConnecting &&
 			(c.inflight == 0 || (c.waitRTT && clk.Now().Before(c.replyDue)))
-		waiting = c.inflight
+		visible := c.lastOK.IsZero() || !h.LastSuccess.Before(c.lastOK) || h.HeartbeatsFailed > c.failSeen
+		if calm && !visible {
+			calmSpins++
+		}
+		quiet := calm && (visible || calmSpins > maxOutcomeSpins)
+		if quiet {
+			c.failSeen = h.HeartbeatsFailed
+			if !visible {
+				c.stalls++
+				c.lastOK = time.Time{}
+			}
+		}
 		c.mu.Unlock()
 		if quiet {
 			break
 		}
 		runtime.Gosched()
 	}
-	if err := clk.BlockUntilContext(ctx, 1+waiting); err != nil {
+	if err := clk.BlockUntilContext(ctx, 1); err != nil {
 		b.Fatal(err)
 	}
 }
 
 // idleConn is a fake keepalive.Conn on the fake clock: a ping is answered after
-// rtt (waited for on the fake clock with waitRTT, else only reported) unless the
-// connection idled longer than idle (then it was closed, as nginx does).
+// rtt (with waitRTT the reply is delivered by deliverReplies once the fake clock
+// reaches it, else the rtt is only reported) unless the connection idled longer
+// than idle (then it was closed, as nginx does).
 type idleConn struct {
 	clk     clockwork.Clock
 	idle    time.Duration
@@ -178,11 +200,14 @@ type idleConn struct {
 	mu       sync.Mutex
 	last     time.Time
 	up       bool
-	inflight int       // pings waiting for their reply
-	replyDue time.Time // when the in-flight ping's reply comes (the engine keeps one in flight)
+	inflight int           // pings waiting for their reply (the engine keeps at most one)
+	replyDue time.Time     // when the in-flight ping's reply comes
+	reply    chan struct{} // delivers that reply
 	pings    int
 	failed   int
 	lastOK   time.Time // when the latest successful reply came
+	failSeen uint64    // the engine's failure count at the last quiet point (settle)
+	stalls   int       // settle gave up waiting for a reply's outcome
 }
 
 var errClosed = errors.New("idleConn: closed by the proxy")
@@ -223,11 +248,12 @@ func (c *idleConn) Ping(ctx context.Context) (time.Duration, error) {
 	c.mu.Lock()
 	c.pings++
 	ok, out := c.touch()
-	var reply <-chan time.Time
+	var reply chan struct{}
 	if ok && c.waitRTT {
 		c.inflight++
 		c.replyDue = c.clk.Now().Add(c.rtt)
-		reply = c.clk.After(c.rtt) // registered before the lock is released
+		reply = make(chan struct{}, 1)
+		c.reply = reply
 	}
 	c.mu.Unlock()
 	if out {
@@ -246,6 +272,7 @@ func (c *idleConn) Ping(ctx context.Context) (time.Duration, error) {
 			c.mu.Lock()
 			c.inflight--
 			c.failed++
+			c.reply = nil
 			c.mu.Unlock()
 			return 0, ctx.Err()
 		}
@@ -258,6 +285,16 @@ func (c *idleConn) Ping(ctx context.Context) (time.Duration, error) {
 	c.lastOK = c.clk.Now()
 	c.mu.Unlock()
 	return c.rtt, nil
+}
+
+// deliverReplies hands the in-flight ping its reply once the fake clock reached it.
+func (c *idleConn) deliverReplies() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.reply != nil && !c.clk.Now().Before(c.replyDue) {
+		c.reply <- struct{}{}
+		c.reply = nil
+	}
 }
 
 func (c *idleConn) Close() error {
