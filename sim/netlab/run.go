@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"sync"
 	"time"
@@ -96,7 +97,35 @@ func CheckRun(r sim.Run, opts RunOptions) error {
 	if _, err := keepalive.NewPolicy(pol); err != nil {
 		return fmt.Errorf("%s: policy at time scale %g: %w", where, scale, err)
 	}
+	full := r.Policy
+	full.ApplyDefaults()
+	for _, d := range policyTimers(full) {
+		if t := scaled(d.value, scale); t < minTimer {
+			return fmt.Errorf("%s: %s %v at time scale %g is %v, below %v, the shortest timer loopback timing resolves reliably; use a time scale of at most %g",
+				where, d.name, d.value, scale, t, minTimer, math.Floor(float64(d.value)/float64(minTimer)))
+		}
+	}
 	return nil
+}
+
+type namedDuration struct {
+	name  string
+	value time.Duration
+}
+
+// policyTimers are the policy durations the heartbeat schedule and detection run
+// on (defaults applied): each must stay resolvable once scaled.
+func policyTimers(c keepalive.Config) []namedDuration {
+	out := []namedDuration{{"reply_deadline", c.ReplyDeadline}}
+	switch c.IntervalMode {
+	case keepalive.IntervalRandom:
+		out = append(out, namedDuration{"interval_min", c.IntervalMin})
+	case keepalive.IntervalAdaptive:
+		out = append(out, namedDuration{"adaptive.floor", c.Adaptive.Floor})
+	default:
+		out = append(out, namedDuration{"interval", c.Interval})
+	}
+	return out
 }
 
 func faultEvent(k sim.FaultKind) (mockwa.Event, bool) {

@@ -51,6 +51,10 @@ func TestCheckRunRefusesWhatTheLabCannotPlay(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "faults[0].kind partition")
 
+	err = CheckRun(base, RunOptions{Scale: 1000})
+	require.Error(t, err, "whatsmeow's 10 s reply deadline would be 10 ms")
+	assert.Contains(t, err.Error(), "reply_deadline")
+
 	ok := base
 	ok.Faults = []sim.Fault{{Kind: sim.FaultStreamError515, At: time.Minute}}
 	assert.NoError(t, CheckRun(ok, RunOptions{}))
