@@ -163,7 +163,12 @@ func startLive(t testing.TB, srv *mockwa.Server, db string, mutate func(*Options
 		cancel()
 		require.FailNow(t, "live run not ready")
 	}
-	t.Cleanup(func() { lr.stop(t) })
+	t.Cleanup(func() {
+		lr.stop(t)
+		if t.Failed() {
+			t.Logf("live logs:\n%s", lr.logs.String())
+		}
+	})
 	return lr
 }
 

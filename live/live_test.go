@@ -72,7 +72,7 @@ func TestPairByQRThenRestartLogsInWithoutQR(t *testing.T) {
 	_, metrics := httpGet(t, run2.r.Addr(), "/metrics")
 	assert.Equal(t, 0.0, metricValue(metrics, MetricQRCodes))
 	run2.stop(t)
-	assert.False(t, sess.Connected(), "shutdown disconnects")
+	require.NoError(t, sess.Wait(ctx, func(mockwa.Counters) bool { return !sess.Connected() }), "shutdown disconnects")
 }
 
 func TestHeartbeatsEndpointsAndReload(t *testing.T) {
@@ -204,9 +204,17 @@ func TestLogoutRemovesAccountAndStopsItsHeartbeats(t *testing.T) {
 	run.stop(t)
 
 	// The store keeps only B: a restart runs one account and pairs nothing.
+	bc := sessB.Counters()
 	run = startLive(t, srv, db, nil)
 	require.Len(t, run.r.Accounts(), 1)
 	assert.Equal(t, jidB.User, run.r.Accounts()[0].JID.User)
+	// Stop only once heartbeating: cancelling a whatsmeow connect midway trips data
+	// races inside whatsmeow (FrameSocket.SendFrame reads conn unlocked,
+	// NoiseSocket.Stop writes OnDisconnect unlocked).
+	require.NoError(t, sessB.Wait(ctx, func(c mockwa.Counters) bool {
+		return c.Logins > bc.Logins && c.PingsAnswered > bc.PingsAnswered
+	}))
+	assert.Empty(t, run.qr, "no pairing: the store holds an account")
 }
 
 // sess reports whether a mock session is logged in.
