@@ -39,6 +39,9 @@ func (r *Runner) pairLoop(ctx context.Context, container *sqlstore.Container, ou
 		dev := container.NewDevice()
 		id := sessionID(dev)
 		cli, tap, ref := r.newClient(dev, id)
+		// A pairing that loses its connection starts again here, with fresh codes;
+		// whatsmeow must not reconnect behind it (wa.New keeps this off later).
+		cli.EnableAutoReconnect = false
 		var err error
 		if r.opts.PairPhone != "" {
 			err = r.pairPhone(ctx, cli, id)
