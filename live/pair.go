@@ -103,10 +103,13 @@ func waitFor(ctx context.Context, ch <-chan struct{}, d time.Duration, what stri
 // pairQR connects an unpaired client, shows each QR code whatsmeow emits until
 // one is scanned, and waits for the first login of the new device.
 func (r *Runner) pairQR(ctx context.Context, cli *whatsmeow.Client, id string) error {
-	connected := newCloser()
+	connected, pairedOK := newCloser(), newCloser()
 	defer onEvents(cli, func(e any) {
-		if _, ok := e.(*events.Connected); ok {
+		switch e.(type) {
+		case *events.Connected:
 			connected.close()
+		case *events.PairSuccess:
+			pairedOK.close()
 		}
 	})()
 	qrCh, err := cli.GetQRChannel(ctx)
@@ -128,7 +131,13 @@ func (r *Runner) pairQR(ctx context.Context, cli *whatsmeow.Client, id string) e
 			switch {
 			case item.Event == whatsmeow.QRChannelEventCode:
 				r.showQR(item.Code, item.Timeout, id)
-			case item == whatsmeow.QRChannelSuccess:
+			case item == whatsmeow.QRChannelSuccess, item == whatsmeow.QRChannelErrUnexpectedEvent:
+				// whatsmeow dispatches PairSuccess from a goroutine, so the login that
+				// follows the server's 515 can emit Connected first, which the QR
+				// channel reports as an unexpected state: wait for both events.
+				if err := waitFor(ctx, pairedOK.ch, r.opts.PairTimeout, "pairing confirmation"); err != nil {
+					return fmt.Errorf("pairing ended: %s (%w)", item.Event, err)
+				}
 				r.log.Info("pairing: QR code scanned; logging in", "session", id)
 				return waitFor(ctx, connected.ch, r.opts.PairTimeout, "login after pairing")
 			case item.Event == whatsmeow.QRChannelEventError:

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -137,6 +138,16 @@ func checkStore(t *testing.T, db string) {
 	require.Equal(t, 1, n, "the paired device is in the store")
 }
 
+// buildKalab builds the kalab binary into dir (no race detector: it is the
+// program users run).
+func buildKalab(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "kalab")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+	return bin
+}
+
 // TestLiveBinaryPairReloadKillRestart builds kalab and runs `kalab live` against an
 // in-process mock: pairing by the QR text it prints, SIGHUP reload, SIGTERM clean
 // exit, then SIGKILL at seeded random moments during login and heartbeats; after
@@ -145,10 +156,7 @@ func checkStore(t *testing.T, db string) {
 func TestLiveBinaryPairReloadKillRestart(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) }) // runs last
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "kalab")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
+	bin := buildKalab(t, dir)
 
 	srv, err := mockwa.New(mockwa.Config{})
 	require.NoError(t, err)
@@ -242,5 +250,74 @@ func TestLiveBinaryPairReloadKillRestart(t *testing.T) {
 	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, p.wait(t), "stderr:\n%s", p.stderr.text())
 	checkStore(t, db)
+	require.NoError(t, srv.Close())
+}
+
+// TestLiveBinaryRefusedLoginRemovesAccount: a stored device whose login the server
+// refuses for good (402 temporary ban, then 401 logged out) is reported and
+// removed at once: one connect, no retry loop, no new pairing; the process stays
+// up, healthy and not ready. A banned device stays in the store, a logged-out one
+// leaves it. (Run as a binary: whatsmeow's socket teardown after a refused login
+// has data races of its own that the race detector would report here.)
+func TestLiveBinaryRefusedLoginRemovesAccount(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) }) // runs last
+	dir := t.TempDir()
+	bin := buildKalab(t, dir)
+	srv, err := mockwa.New(mockwa.Config{})
+	require.NoError(t, err)
+	require.NoError(t, srv.Start())
+	t.Cleanup(func() { _ = srv.Close() })
+	db := filepath.Join(dir, "kalab.db")
+	cfg := filepath.Join(dir, "live.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte("config: {strategy: ping, interval: 50ms, reconnect: {base_delay: 20ms, max_delay: 100ms}}\n"), 0o644))
+	args := []string{"live", "--db", db, "--config", cfg, "--listen", "127.0.0.1:0",
+		"--server", srv.URL(), "--server-root-key", srv.Root().PublicHex()}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	p := startProc(t, bin, args...)
+	line, err := p.stdout.wait(ctx, live.QRCodePrefix)
+	require.NoError(t, err, "stderr:\n%s", p.stderr.text())
+	jid, err := srv.Scan(ctx, strings.TrimPrefix(line, live.QRCodePrefix))
+	require.NoError(t, err)
+	sess, err := srv.WaitSession(ctx, jid)
+	require.NoError(t, err)
+	require.NoError(t, sess.Wait(ctx, func(c mockwa.Counters) bool { return c.PingsAnswered >= 2 }))
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, p.wait(t))
+
+	for _, tc := range []struct {
+		reason  int
+		label   string
+		devices int
+	}{{402, "banned", 1}, {401, "logged_out", 0}} {
+		require.NoError(t, srv.Inject(jid, mockwa.FailLogin(tc.reason)))
+		before := sess.Counters()
+		p := startProc(t, bin, args...)
+		_, err := p.stderr.wait(ctx, `msg="account removed"`)
+		require.NoError(t, err, "%d: stderr:\n%s", tc.reason, p.stderr.text())
+		line, err := p.stderr.wait(ctx, `msg="http listening"`)
+		require.NoError(t, err)
+		addr := line[strings.Index(line, "addr=")+len("addr="):]
+		assert.Contains(t, p.stderr.text(), "reason="+tc.label)
+		assert.Equal(t, before.LoginFailures+1, sess.Counters().LoginFailures)
+		for path, want := range map[string]int{"/healthz": 200, "/readyz": 503} {
+			resp, err := http.Get("http://" + addr + path)
+			require.NoError(t, err)
+			_ = resp.Body.Close()
+			assert.Equal(t, want, resp.StatusCode, "%d %s", tc.reason, path)
+		}
+		require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+		require.NoError(t, p.wait(t), "%d: the process survives a refused login and exits cleanly", tc.reason)
+		assert.Equal(t, before.Connects+1, sess.Counters().Connects, "%d: never reconnected", tc.reason)
+		assert.NotContains(t, p.stdout.text(), live.QRCodePrefix, "%d: no pairing starts by itself", tc.reason)
+
+		conn, err := sql.Open("sqlite", "file:"+db)
+		require.NoError(t, err)
+		var n int
+		require.NoError(t, conn.QueryRow("SELECT count(*) FROM whatsmeow_device").Scan(&n))
+		require.NoError(t, conn.Close())
+		assert.Equal(t, tc.devices, n, "%d: devices left in the store", tc.reason)
+	}
 	require.NoError(t, srv.Close())
 }
