@@ -156,7 +156,7 @@ func TestInjectedFaultsReconnectWithBackoff(t *testing.T) {
 	assert.Equal(t, "connected", ss[0]["state"])
 	// Every reconnect waited a backoff delay: 50ms ± 20 % jitter at first.
 	delays := regexp.MustCompile(`msg=reconnecting session=\S+ delay=(\S+)`).FindAllStringSubmatch(run.logs.String(), -1)
-	require.Len(t, delays, len(faults))
+	require.GreaterOrEqual(t, len(delays), len(faults))
 	for _, m := range delays {
 		d, err := time.ParseDuration(m[1])
 		require.NoError(t, err)
