@@ -48,6 +48,10 @@ type ClientConfig struct {
 	// PushName is the device's push name (needed for SendPresence). Default
 	// "kalab".
 	PushName string
+	// DisableAutoReconnect turns whatsmeow's own reconnect loop off (for a
+	// caller, such as the keep-alive engine, that reconnects by itself).
+	// Default false: whatsmeow reconnects as it does in production.
+	DisableAutoReconnect bool
 	// Log is whatsmeow's logger. Default: none.
 	Log waLog.Logger
 }
@@ -117,6 +121,7 @@ func NewClient(ctx context.Context, cfg ClientConfig) (*Client, error) {
 		}
 	}
 	cli := whatsmeow.NewClient(dev, cfg.Log)
+	cli.EnableAutoReconnect = !cfg.DisableAutoReconnect
 	hc := HTTPClient(cfg.Addr, cfg.TLS)
 	cli.SetWebsocketHTTPClient(hc)
 	cli.SetPreLoginHTTPClient(hc)

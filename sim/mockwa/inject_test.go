@@ -114,7 +114,7 @@ func TestInjectNeedsLiveConnection(t *testing.T) {
 
 func TestHangFailsKeepAlive(t *testing.T) {
 	s := startServer(t, Config{})
-	c, rec, sess := connectClient(t, s, ClientConfig{})
+	c, rec, sess := connectClient(t, s, ClientConfig{DisableAutoReconnect: true})
 	require.NoError(t, s.Inject(*c.Store.ID, Event{Kind: Hang}))
 	ok, cont := c.DangerousInternals().SendKeepAlive(ctxT(t))
 	assert.False(t, ok, "a hung server answers nothing")
