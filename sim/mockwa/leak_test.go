@@ -52,9 +52,9 @@ func TestCloseStopsServerGoroutines(t *testing.T) {
 	require.NoError(t, s.Close())
 	// A handler may still be returning from its deferred WaitGroup.Done, so
 	// allow the scheduler a moment (as goleak does) before failing.
-	var left []string
-	assert.Eventually(t, func() bool { left = serverGoroutines(); return len(left) == 0 },
-		time.Second, pollEvery, "server goroutines left after Close: %v", left)
+	if !assert.Eventually(t, func() bool { return len(serverGoroutines()) == 0 }, time.Second, pollEvery) {
+		t.Errorf("server goroutines left after Close:\n%s", strings.Join(serverGoroutines(), "\n\n"))
+	}
 	waitFor[*events.Disconnected](t, recA, nil)
 	waitFor[*events.Disconnected](t, recB, nil)
 	waitFor[*events.Disconnected](t, recP, nil)
