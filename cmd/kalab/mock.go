@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -25,6 +29,7 @@ type mockOptions struct {
 	dropPings    bool
 	idleTimeout  time.Duration
 	inboundEvery time.Duration
+	rootKeyFile  string
 	verbose      bool
 }
 
@@ -54,6 +59,7 @@ It listens on loopback only unless --allow-remote is given.`,
 	f.BoolVar(&o.dropPings, "drop-pings", false, "never answer keep-alive pings")
 	f.DurationVar(&o.idleTimeout, "idle-timeout", 0, "close connections whose client sent nothing for this long (0 = never)")
 	f.DurationVar(&o.inboundEvery, "inbound-every", 0, "send every known device a stamped inbound presence at this period (0 = off)")
+	f.StringVar(&o.rootKeyFile, "root-key", "", "file holding the root private key (hex); created if missing, so the root a client trusts survives restarts (default: a fresh root each run)")
 	f.BoolVar(&o.verbose, "verbose", false, "log connection events to stderr")
 	rootCmd.AddCommand(cmd)
 }
@@ -64,7 +70,15 @@ func runMock(ctx context.Context, o mockOptions, out, errOut io.Writer) error {
 	if o.verbose {
 		level = slog.LevelDebug
 	}
+	var root *mockwa.RootKey
+	if o.rootKeyFile != "" {
+		var err error
+		if root, err = loadOrCreateRoot(o.rootKeyFile); err != nil {
+			return err
+		}
+	}
 	srv, err := mockwa.New(mockwa.Config{
+		Root:         root,
 		Listen:       o.listen,
 		AllowRemote:  o.allowRemote,
 		TLS:          o.tls,
@@ -81,9 +95,9 @@ func runMock(ctx context.Context, o mockOptions, out, errOut io.Writer) error {
 		return err
 	}
 	defer srv.Close()
-	root := srv.RootPublicKey()
-	lit := make([]string, len(root))
-	for i, b := range root {
+	pub := srv.RootPublicKey()
+	lit := make([]string, len(pub))
+	for i, b := range pub {
 		lit[i] = fmt.Sprintf("0x%02x", b)
 	}
 	fmt.Fprintf(out, "mock WhatsApp server\n")
@@ -96,4 +110,42 @@ func runMock(ctx context.Context, o mockOptions, out, errOut io.Writer) error {
 	<-ctx.Done()
 	fmt.Fprintf(out, "shutting down\n")
 	return nil
+}
+
+// loadOrCreateRoot reads a hex root private key from path, or generates one
+// and writes it there (0600, atomically).
+func loadOrCreateRoot(path string) (*mockwa.RootKey, error) {
+	data, err := os.ReadFile(path)
+	if err == nil {
+		raw, err := hex.DecodeString(strings.TrimSpace(string(data)))
+		if err != nil || len(raw) != 32 {
+			return nil, fmt.Errorf("%s:1: root key: want 64 hex digits (32 bytes)", path)
+		}
+		return mockwa.RootKeyFromPrivate([32]byte(raw)), nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("root key: %w", err)
+	}
+	root := mockwa.NewRootKey()
+	priv := root.Private()
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".root-key-*")
+	if err != nil {
+		return nil, fmt.Errorf("root key: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("root key: %w", err)
+	}
+	if _, err := tmp.WriteString(hex.EncodeToString(priv[:]) + "\n"); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("root key: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, fmt.Errorf("root key: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return nil, fmt.Errorf("root key: %w", err)
+	}
+	return root, nil
 }

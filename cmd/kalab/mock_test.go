@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
 	"regexp"
 	"sync"
 	"testing"
@@ -12,6 +13,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.mau.fi/whatsmeow/types/events"
+
+	"github.com/kalab-dev/kalab/sim/mockwa"
 )
 
 type syncBuf struct {
@@ -52,6 +56,27 @@ func TestMockServesAndPrintsRoot(t *testing.T) {
 	resp.Body.Close()
 	assert.Contains(t, out.String(), root["hex"])
 
+	// A whatsmeow client that trusts this process's root logs in through the
+	// printed dial address.
+	dial := regexp.MustCompile(`dial:\s+(\S+)`).FindStringSubmatch(out.String())
+	require.NotNil(t, dial)
+	assert.Equal(t, mockwa.ProcessRoot().PublicHex(), root["hex"])
+	cli, err := mockwa.NewClient(ctx, mockwa.ClientConfig{Addr: dial[1], DisableAutoReconnect: true})
+	require.NoError(t, err)
+	connected := make(chan struct{}, 1)
+	cli.AddEventHandler(func(evt any) {
+		if _, ok := evt.(*events.Connected); ok {
+			connected <- struct{}{}
+		}
+	})
+	require.NoError(t, cli.Connect())
+	select {
+	case <-connected:
+	case <-time.After(20 * time.Second):
+		t.Fatal("client did not log in to kalab mock")
+	}
+	require.NoError(t, cli.Close())
+
 	cancel()
 	select {
 	case err := <-done:
@@ -59,4 +84,16 @@ func TestMockServesAndPrintsRoot(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("kalab mock did not stop")
 	}
+}
+
+func TestMockRootKeyFile(t *testing.T) {
+	path := t.TempDir() + "/root.key"
+	a, err := loadOrCreateRoot(path)
+	require.NoError(t, err)
+	b, err := loadOrCreateRoot(path)
+	require.NoError(t, err)
+	assert.Equal(t, a.Public(), b.Public(), "the root survives a restart")
+	require.NoError(t, os.WriteFile(path, []byte("zz"), 0o600))
+	_, err = loadOrCreateRoot(path)
+	assert.ErrorContains(t, err, "root.key:1")
 }
