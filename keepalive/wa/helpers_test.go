@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -140,6 +141,12 @@ type rig struct {
 // the first login at the mock.
 func newRig(t *testing.T, srv *mockwa.Server, cfg keepalive.Config) *rig {
 	t.Helper()
+	return newRigClock(t, srv, cfg, nil)
+}
+
+// newRigClock is newRig with the engine on clk (nil: the real clock).
+func newRigClock(t *testing.T, srv *mockwa.Server, cfg keepalive.Config, clk clockwork.Clock) *rig {
+	t.Helper()
 	ctx := ctxT(t)
 	tap := NewTap(nil)
 	var conn *Conn
@@ -160,7 +167,7 @@ func newRig(t *testing.T, srv *mockwa.Server, cfg keepalive.Config) *rig {
 	id := "sess-" + mc.Store.ID.User
 	conn, err = New(mc.Client, Options{ID: id, Notifier: note, Tap: tap})
 	require.NoError(t, err)
-	eng, err := keepalive.NewEngine(keepalive.EngineOptions{Seed: 1, ConnectTimeout: 10 * time.Second,
+	eng, err := keepalive.NewEngine(keepalive.EngineOptions{Seed: 1, Clock: clk, ConnectTimeout: 10 * time.Second,
 		Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	note.mu.Lock()
