@@ -29,21 +29,28 @@ import (
 
 // SessionView is the JSON form of a session.
 type SessionView struct {
-	JID       string     `json:"jid"`
-	Connected bool       `json:"connected"`
-	Removed   bool       `json:"removed"`
-	Counters  Counters   `json:"counters"`
-	Log       []LogEntry `json:"log,omitempty"`
-	Inbound   []Inbound  `json:"inbound,omitempty"`
+	// JID is the device JID ("user:device@s.whatsapp.net").
+	JID string `json:"jid"`
+	// Connected: the device has a logged-in connection.
+	Connected bool `json:"connected"`
+	// Removed: the server removed or logged the device out.
+	Removed bool `json:"removed"`
+	// Counters are the session's counters.
+	Counters Counters `json:"counters"`
+	// Log and Inbound are filled for /api/sessions/{jid} only.
+	Log     []LogEntry `json:"log,omitempty"`
+	Inbound []Inbound  `json:"inbound,omitempty"`
 }
 
 // MemStats is the part of the Go runtime's memory statistics the API reports
 // (bytes).
 type MemStats struct {
-	HeapInuse  uint64 `json:"heap_inuse"`
-	HeapAlloc  uint64 `json:"heap_alloc"`
-	Sys        uint64 `json:"sys"`
-	Goroutines int    `json:"goroutines"`
+	// HeapInuse, HeapAlloc and Sys are runtime.MemStats fields, in bytes.
+	HeapInuse uint64 `json:"heap_inuse"`
+	HeapAlloc uint64 `json:"heap_alloc"`
+	Sys       uint64 `json:"sys"`
+	// Goroutines is runtime.NumGoroutine().
+	Goroutines int `json:"goroutines"`
 }
 
 func (s *Server) view(sess *Session, full bool) SessionView {
