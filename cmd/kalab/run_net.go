@@ -27,6 +27,9 @@ func addNetFlags(fl *pflag.FlagSet, f *runFlags) {
 // that every run can be realised at the scale, and returns what results.json
 // records about it (nil for a simulator run).
 func netOptions(ctx context.Context, ss []scenarios.Scenario, opts *runner.Options, f runFlags) (*reports.LabRun, error) {
+	if f.scale == 0 {
+		f.scale = netlab.DefaultScale
+	}
 	if !f.net {
 		if f.scale != netlab.DefaultScale {
 			return nil, fmt.Errorf("--time-scale is for network runs: add --net")
