@@ -16,12 +16,12 @@ func probeIntervals(a Analysis) []time.Duration {
 	switch {
 	case a.NoSafeInterval:
 		T := a.Limiting.Timeout
-		pts = []time.Duration{T / 4, R, 3 * T / 4, T, T + T/4}
+		pts = []time.Duration{T / 4, R, 3 * T / 4, T}
 	case a.Unbounded:
 		pts = []time.Duration{R / 2, R, 2 * R, 4 * R, 10 * R}
 	default:
 		T, M := a.Limiting.Timeout, a.MaxSafe
-		pts = []time.Duration{R / 2, R, R + (M-R)/3, R + 2*(M-R)/3, M, M + (T-M)/2, T, T + (T - M), T + T/4}
+		pts = []time.Duration{R / 2, R, R + (M-R)/3, R + 2*(M-R)/3, M, M + (T-M)/2, T, T + (T - M)}
 	}
 	var out []time.Duration
 	for _, p := range pts {
