@@ -104,10 +104,14 @@ func TestIdlePolicyCloses(t *testing.T) {
 func TestFiftyClients(t *testing.T) {
 	s := startServer(t, Config{})
 	const n = 50
+	// One store for all 50 devices (as a multi-account bot keeps them).
+	store, err := OpenStore(ctxT(t), t.TempDir()+"/fifty.db")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
 	clients := make([]*Client, n)
 	recs := make([]*recorder, n)
 	for i := range n {
-		clients[i], recs[i] = newTestClient(t, s, ClientConfig{})
+		clients[i], recs[i] = newTestClient(t, s, ClientConfig{Container: store})
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
