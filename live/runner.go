@@ -388,7 +388,9 @@ func (r *Runner) queueTerminal(id string, kind keepalive.EventKind) {
 
 // handleTerminal removes the accounts that were logged out, replaced or banned:
 // the engine already stopped them for good; they leave the running set, and a
-// logged-out device leaves the store (whatsmeow deletes it too).
+// logged-out device leaves the store. whatsmeow deletes it too on device_removed,
+// but with the connection's context, which keepalive/wa cancels as the connection
+// ends, so that deletion can fail ("context canceled"): hence the check here.
 func (r *Runner) handleTerminal(ctx context.Context) {
 	r.termMu.Lock()
 	evs := r.term
