@@ -31,6 +31,8 @@ import (
 //   - A Conn call never runs on the loop goroutine; its outcome comes back through
 //     the inbox as an event. A ping whose reply deadline passes is failed by the
 //     loop itself (its ctx is cancelled), whatever the Conn does afterwards.
+//   - A round reads the clock after taking the inbox, so an outcome is never
+//     stamped with a time before its Conn call returned.
 
 // ErrEngineStopped is returned by Engine methods called after the engine stopped.
 var ErrEngineStopped = errors.New("keepalive: engine stopped")

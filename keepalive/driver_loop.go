@@ -7,12 +7,18 @@ import (
 
 // step is one round of the loop: take the inbox, handle it, tick every session
 // whose key has come, re-arm the timer. The caller holds stateMu.
+//
+// The round's time is read after the inbox is taken: every item was queued before
+// that reading, so no outcome is stamped earlier than its Conn call returned (a
+// reply that came back at t never counts as a success before t, nor with a
+// shorter RTT). Read before, the round would stamp the items queued while it
+// began with a time they had not reached yet.
 func (e *Engine) step() {
-	now := e.clock.Now()
 	e.mu.Lock()
 	items := e.inbox
 	e.inbox = e.spare[:0]
 	e.mu.Unlock()
+	now := e.clock.Now()
 	for i := range items {
 		e.handle(now, &items[i])
 		items[i] = item{}

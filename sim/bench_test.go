@@ -130,9 +130,13 @@ func fakeClockDay(b *testing.B, run Run, step time.Duration, waitRTT bool) (ping
 	return conn.pings, conn.stalls
 }
 
-// maxOutcomeSpins bounds how long settle waits for a returned reply to show in
-// the session's health once everything else is quiet.
-const maxOutcomeSpins = 20000
+// maxOutcomeWait bounds, in real time, how long settle waits for a returned
+// reply to show in the session's health once everything else is quiet. A safety
+// bound, not a measurement: the engine takes microseconds, a goroutine
+// descheduled on a loaded machine some milliseconds (a bound in spins, a few
+// milliseconds long, counted those as stalls); only a reply the driver dropped
+// waits this long.
+const maxOutcomeWait = time.Second
 
 // settle waits until the engine has finished reacting at the current fake time:
 // every heartbeat it dispatched reached the connection, every call that returned
@@ -140,8 +144,8 @@ const maxOutcomeSpins = 20000
 // reply that is not due yet, and the engine's one timer is armed again.
 // (synctest.Wait would do this, but it needs a *testing.T.)
 func settle(ctx context.Context, b *testing.B, clk *clockwork.FakeClock, eng *keepalive.Engine, c *idleConn) {
-	start := time.Now() // a safety bound in real time: never a timing assertion
-	calmSpins := 0
+	start := time.Now()       // a safety bound in real time: never a timing assertion
+	var unseenSince time.Time // when the engine went calm without the reply's outcome
 	for spins := 0; ; spins++ {
 		if spins%1024 == 1023 && time.Since(start) > time.Minute {
 			h, _ := eng.SessionHealthOf("bench")
@@ -157,17 +161,17 @@ func settle(ctx context.Context, b *testing.B, clk *clockwork.FakeClock, eng *ke
 		// The latest reply is visible once the engine counted it as a success, or
 		// as a failure (late, by its own deadline) since the last quiet point.
 		// (If the driver drops a reply — it ignores one it no longer waits for — the
-		// outcome never shows: after maxOutcomeSpins the step goes on and counts a
+		// outcome never shows: after maxOutcomeWait the step goes on and counts a
 		// stall.)
 		calm := uint64(c.pings) == h.HeartbeatsSent &&
 			h.HeartbeatsFailed >= uint64(c.failed) &&
 			h.State != keepalive.StateConnecting &&
 			(c.inflight == 0 || (c.waitRTT && clk.Now().Before(c.replyDue)))
 		visible := c.lastOK.IsZero() || !h.LastSuccess.Before(c.lastOK) || h.HeartbeatsFailed > c.failSeen
-		if calm && !visible {
-			calmSpins++
+		if calm && !visible && unseenSince.IsZero() {
+			unseenSince = time.Now()
 		}
-		quiet := calm && (visible || calmSpins > maxOutcomeSpins)
+		quiet := calm && (visible || (!unseenSince.IsZero() && time.Since(unseenSince) > maxOutcomeWait))
 		if quiet {
 			c.failSeen = h.HeartbeatsFailed
 			if !visible {
