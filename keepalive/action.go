@@ -138,6 +138,7 @@ func (s State) String() string {
 // Action is one output of a Session's Step. Only the fields its Kind names are set.
 // The one-byte fields come first so that an Action takes 40 bytes.
 type Action struct {
+	// Kind says what to do and which of the other fields are set.
 	Kind ActionKind
 	// Presence is the type to send (ActionSendPresence).
 	Presence PresenceType
@@ -146,7 +147,8 @@ type Action struct {
 	// Cause is why a connection is being replaced (ActionConnect after a failure)
 	// or why a session stopped (ActionClose).
 	Cause Cause
-	// Alert and Value describe an alert (ActionAlert).
+	// Alert and Value describe an alert (ActionAlert); Value is the RTT average
+	// (EWMA) for the latency alerts and zero for the fallback ones.
 	Alert AlertKind
 	Value time.Duration
 	// Seq identifies a heartbeat; outcomes are reported with the same Seq.

@@ -82,11 +82,16 @@ type Config struct {
 	// the next is due delays it until the ping completes. Default: false.
 	FixedRate bool `yaml:"fixed_rate" json:"fixed_rate"`
 
-	Fallback  FallbackConfig  `yaml:"fallback" json:"fallback"`
+	// Fallback configures StrategyFallback (ignored by the other strategies).
+	Fallback FallbackConfig `yaml:"fallback" json:"fallback"`
+	// Detection configures how a dead connection is recognised.
 	Detection DetectionConfig `yaml:"detection" json:"detection"`
+	// Reconnect configures the backoff between connection attempts.
 	Reconnect ReconnectConfig `yaml:"reconnect" json:"reconnect"`
-	Adaptive  AdaptiveConfig  `yaml:"adaptive" json:"adaptive"`
-	Latency   LatencyConfig   `yaml:"latency" json:"latency"`
+	// Adaptive configures IntervalAdaptive (ignored by the other interval modes).
+	Adaptive AdaptiveConfig `yaml:"adaptive" json:"adaptive"`
+	// Latency configures RTT monitoring and AlertLatencyHigh.
+	Latency LatencyConfig `yaml:"latency" json:"latency"`
 }
 
 // FallbackConfig configures StrategyFallback.

@@ -44,6 +44,7 @@ type Conn interface {
 // CauseUnknown.
 type CauseError interface {
 	error
+	// Cause is why the connection ended or could not be made.
 	Cause() Cause
 }
 

@@ -8,6 +8,7 @@ import (
 
 // SessionHealth is one session's Health with its ID.
 type SessionHealth struct {
+	// ID is the session's ID as registered with the Engine.
 	ID string `json:"id"`
 	Health
 }

@@ -130,6 +130,7 @@ func (c Cause) String() string {
 
 // Event is one input to a Session's Step. Only the fields its Kind names are read.
 type Event struct {
+	// Kind says what happened and which of the other fields are read.
 	Kind EventKind
 	// Seq identifies the heartbeat an Ack or Failed refers to (from ActionSend*).
 	Seq uint64

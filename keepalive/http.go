@@ -17,11 +17,15 @@ type HandlerOptions struct {
 // Readiness is the body of /readyz.
 type Readiness struct {
 	// Ready is whether at least Required of Total sessions are connected.
-	Ready     bool           `json:"ready"`
-	Connected int            `json:"connected"`
-	Required  int            `json:"required"`
-	Total     int            `json:"total"`
-	States    map[string]int `json:"states"`
+	Ready bool `json:"ready"`
+	// Connected counts the sessions in state connected.
+	Connected int `json:"connected"`
+	// Required is how many connected sessions make the engine ready.
+	Required int `json:"required"`
+	// Total counts the registered sessions.
+	Total int `json:"total"`
+	// States counts the sessions by state name ("connected", "reconnecting", …).
+	States map[string]int `json:"states"`
 }
 
 // Readiness computes /readyz's answer for the fraction f (0 means 1).

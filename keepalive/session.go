@@ -11,6 +11,7 @@ const noTime int64 = math.MinInt64
 
 // Health is a snapshot of one session, for health endpoints and reports.
 type Health struct {
+	// State is the session's current state.
 	State State `json:"state"`
 	// Interval is the current heartbeat interval.
 	Interval time.Duration `json:"interval"`

@@ -56,26 +56,34 @@ type LabRun struct {
 
 // Scenario is one scenario's setup and its clients' results.
 type Scenario struct {
-	Name        string `json:"name"`
+	// Name is the scenario's name, unique in a run.
+	Name string `json:"name"`
+	// Description says in a sentence what the scenario shows.
 	Description string `json:"description,omitempty"`
 	// File is where the scenario was read ("suite/nginx.yaml" for built-ins).
 	File string `json:"file,omitempty"`
 	// Duration is the simulated time of each run (nanoseconds in JSON).
 	Duration time.Duration `json:"duration"`
-	Seeds    []uint64      `json:"seeds"`
+	// Seeds are the seeds every client ran with, in order.
+	Seeds []uint64 `json:"seeds"`
 	// PathText is the path in the compact syntax ("nginx,aws-nlb"; "none" if empty).
-	PathText string           `json:"path_text"`
-	Path     []middlebox.Spec `json:"path"`
-	Network  sim.Network      `json:"network"`
-	Server   sim.Server       `json:"server"`
-	Faults   []sim.Fault      `json:"faults"`
-	Clients  []Client         `json:"clients"`
+	PathText string `json:"path_text"`
+	// Path is the ordered list of middleboxes from client to server, expanded.
+	Path []middlebox.Spec `json:"path"`
+	// Network, Server and Faults are the scenario's models as written (zero
+	// fields mean the simulator's defaults).
+	Network sim.Network `json:"network"`
+	Server  sim.Server  `json:"server"`
+	Faults  []sim.Fault `json:"faults"`
+	// Clients are the scenario's policies, in file order.
+	Clients []Client `json:"clients"`
 	// Passed is true when every expectation of every client held.
 	Passed bool `json:"passed"`
 }
 
 // Client is one policy's results in one scenario.
 type Client struct {
+	// Name is the client's name, unique in its scenario.
 	Name string `json:"name"`
 	// Preset is the keepalive preset the policy started from ("" for a full config).
 	Preset string `json:"preset,omitempty"`
@@ -96,6 +104,7 @@ type Client struct {
 
 // Stat is a metric over the seeds of a client.
 type Stat struct {
+	// Mean, Min and Max are over the seeds, in the metric's unit.
 	Mean float64 `json:"mean"`
 	Min  float64 `json:"min"`
 	Max  float64 `json:"max"`
@@ -105,7 +114,8 @@ type Stat struct {
 type Verdict struct {
 	// Expectation is the text as written ("true_uptime >= 99.9%").
 	Expectation string `json:"expectation"`
-	Metric      string `json:"metric"`
+	// Metric is the bounded metric's name (a key of Client.Aggregate).
+	Metric string `json:"metric"`
 	// Op is ">=", "<=", ">" or "<".
 	Op string `json:"op"`
 	// Bound and Measured are in Unit: "ratio" (fraction), "seconds" or "count".
@@ -115,7 +125,8 @@ type Verdict struct {
 	// the maximum for an upper bound); WorstSeed is the seed that gave it.
 	Measured  float64 `json:"measured"`
 	WorstSeed uint64  `json:"worst_seed"`
-	Passed    bool    `json:"passed"`
+	// Passed is true when the expectation held on every seed.
+	Passed bool `json:"passed"`
 }
 
 // Failures counts the failed verdicts over all scenarios.
@@ -225,13 +236,15 @@ type RunInfo struct {
 	Runs          int     `json:"runs"`
 	RunsPerSecond float64 `json:"runs_per_second"`
 	// Workers ran simulations in parallel; GOMAXPROCS and NumCPU describe the machine.
-	Workers    int    `json:"workers"`
-	GOMAXPROCS int    `json:"gomaxprocs"`
-	NumCPU     int    `json:"num_cpu"`
-	GOOS       string `json:"goos"`
-	GOARCH     string `json:"goarch"`
-	GoVersion  string `json:"go_version"`
-	Hostname   string `json:"hostname,omitempty"`
+	Workers    int `json:"workers"`
+	GOMAXPROCS int `json:"gomaxprocs"`
+	NumCPU     int `json:"num_cpu"`
+	// GOOS, GOARCH and GoVersion are the binary's platform and Go release.
+	GOOS      string `json:"goos"`
+	GOARCH    string `json:"goarch"`
+	GoVersion string `json:"go_version"`
+	// Hostname is the machine's name; empty if unknown.
+	Hostname string `json:"hostname,omitempty"`
 }
 
 // Write writes info to path atomically.

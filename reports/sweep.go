@@ -31,7 +31,9 @@ type SweepPoint struct {
 // SweepMark is a vertical line on the sweep plot at an interval, e.g. the
 // recommended or the maximum safe interval.
 type SweepMark struct {
-	At    time.Duration
+	// At is the interval where the line is drawn.
+	At time.Duration
+	// Label names the line; the legend adds the interval ("recommended: 50s").
 	Label string
 }
 

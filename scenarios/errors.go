@@ -20,6 +20,8 @@ type Error struct {
 	Msg string
 }
 
+// Error formats the problem as "file:line: field: message" (line and field
+// left out when unknown).
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
@@ -39,6 +41,7 @@ func (e *Error) Error() string {
 // when non-empty.
 type ErrorList []*Error
 
+// Error joins the problems' messages, one a line.
 func (l ErrorList) Error() string {
 	parts := make([]string, len(l))
 	for i, e := range l {

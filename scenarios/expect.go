@@ -24,7 +24,9 @@ const (
 
 // Metric describes one metric a run produces and an expectation may bound.
 type Metric struct {
+	// Name is the metric's name in expectations and results.json ("true_uptime").
 	Name string
+	// Unit is how the metric's bound is written and compared.
 	Unit Unit
 	// Doc says what the metric measures, with its unit.
 	Doc string
@@ -121,6 +123,8 @@ func FormatSeconds(s float64) string {
 // Op is a comparison operator of an expectation.
 type Op string
 
+// The operators: the measured value must be at least, at most, above or below
+// the bound.
 const (
 	OpGE Op = ">="
 	OpLE Op = "<="
@@ -143,7 +147,8 @@ type Expectation struct {
 	Text string `json:"text"`
 	// Metric is the metric's name (see Metrics).
 	Metric string `json:"metric"`
-	Op     Op     `json:"op"`
+	// Op compares the measured value (left) with Bound (right).
+	Op Op `json:"op"`
 	// Bound is the value in the metric's unit: a fraction for ratios, seconds for
 	// durations.
 	Bound float64 `json:"bound"`

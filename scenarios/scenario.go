@@ -36,10 +36,13 @@ type Scenario struct {
 	// Seeds are run for every client. Default: DefaultSeeds.
 	Seeds []uint64
 	// Path is the ordered list of middleboxes from client to server (may be empty).
-	Path    []middlebox.Spec
+	Path []middlebox.Spec
+	// Network is the link model shared by every client (see sim.Network).
 	Network sim.Network
-	Server  sim.Server
-	Faults  []sim.Fault
+	// Server is the server model shared by every client (see sim.Server).
+	Server sim.Server
+	// Faults are injected into every run (see sim.Fault).
+	Faults []sim.Fault
 	// Clients are compared side by side, in file order.
 	Clients []Client
 

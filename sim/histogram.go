@@ -11,8 +11,10 @@ import (
 
 // DelayBucket counts the delivered messages whose delay is in (previous UpTo, UpTo].
 type DelayBucket struct {
-	UpTo  time.Duration `json:"up_to"`
-	Count int           `json:"count"`
+	// UpTo is the bucket's upper edge (inclusive).
+	UpTo time.Duration `json:"up_to"`
+	// Count is the number of messages in the bucket.
+	Count int `json:"count"`
 }
 
 // Delay histogram edges: ten per decade from 1 ms (1 ms × 10^(k/10)), up to
@@ -85,10 +87,12 @@ const RTTTimelineBuckets = 240
 // RTTPoint is the RTT of the pings acknowledged in one time bucket of the run.
 type RTTPoint struct {
 	// At is the start of the bucket from the start of the run.
-	At   time.Duration `json:"at"`
+	At time.Duration `json:"at"`
+	// Mean and Max are the mean and largest RTT in the bucket.
 	Mean time.Duration `json:"mean"`
 	Max  time.Duration `json:"max"`
-	N    int           `json:"n"`
+	// N is the number of pings acknowledged in the bucket (never 0).
+	N int `json:"n"`
 }
 
 // rttBucket accumulates one bucket of the RTT timeline.

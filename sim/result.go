@@ -6,9 +6,11 @@ import "time"
 // durations are time.Duration (nanoseconds in JSON); "per day" figures are scaled to
 // 24 h of simulated time. The JSON names are the names scenario expectations use.
 type Result struct {
-	Scenario string        `json:"scenario"`
-	Client   string        `json:"client"`
-	Seed     uint64        `json:"seed"`
+	// Scenario, Client and Seed name the run (from Run).
+	Scenario string `json:"scenario"`
+	Client   string `json:"client"`
+	Seed     uint64 `json:"seed"`
+	// Duration is the simulated time the run covered.
 	Duration time.Duration `json:"duration"`
 
 	// TrueUptime is the fraction of the run during which a message sent now would
@@ -19,7 +21,9 @@ type Result struct {
 	// connected (state connected).
 	ReportedUptime float64 `json:"reported_uptime"`
 	// ZombieTime is the total time the engine believed it was connected while it
-	// was not truly up; ZombieEvents counts those episodes.
+	// was not truly up; ZombieEvents counts those episodes, ZombieMean and
+	// ZombieMax are their mean and longest duration, and ZombieFraction is
+	// ZombieTime over Duration.
 	ZombieTime     time.Duration `json:"zombie_time"`
 	ZombieEvents   int           `json:"zombie_events"`
 	ZombieMean     time.Duration `json:"zombie_mean"`
@@ -27,7 +31,8 @@ type Result struct {
 	ZombieFraction float64       `json:"zombie_fraction"`
 
 	// Disconnects counts established connections that were lost (by a box, the
-	// server, a fault, or the client replacing a connection it judged dead).
+	// server, a fault, or the client replacing a connection it judged dead);
+	// DisconnectsPerDay is the same per 24 h.
 	Disconnects       int     `json:"disconnects"`
 	DisconnectsPerDay float64 `json:"disconnects_per_day"`
 	// DisconnectsByCause counts them by ground-truth cause: "idle_timeout:<box>",
@@ -41,8 +46,8 @@ type Result struct {
 	// reconnect ("heartbeat_timeout", "silence", "local"), "logged_out",
 	// "replaced", or "undetected" (still unnoticed at the end of the run).
 	DetectedBy map[string]int `json:"detected_by"`
-	// TimeToDetect is from a connection's loss to the client noticing it, over the
-	// detected disconnects.
+	// TimeToDetectMean and TimeToDetectMax are the mean and longest time from a
+	// connection's loss to the client noticing it, over the detected disconnects.
 	TimeToDetectMean time.Duration `json:"time_to_detect_mean"`
 	TimeToDetectMax  time.Duration `json:"time_to_detect_max"`
 
@@ -56,8 +61,8 @@ type Result struct {
 
 	// MessagesSent counts inbound messages the server created; MessagesDelivered
 	// those that reached the client; MessagesQueued those still undelivered at the
-	// end. Delivery delay = arrival − creation, percentiles exact over every
-	// delivered message (nearest rank).
+	// end. Delivery delay = arrival − creation; DeliveryDelayP50, P99 and Max are
+	// exact over every delivered message (nearest rank).
 	MessagesSent      int           `json:"messages_sent"`
 	MessagesDelivered int           `json:"messages_delivered"`
 	MessagesQueued    int           `json:"messages_queued"`
@@ -70,7 +75,8 @@ type Result struct {
 
 	// Heartbeats = Pings + Presences sent by the engine (including those that failed
 	// to send); HeartbeatsFailed counts the failures the engine counted (missed
-	// or late ping replies, failed sends).
+	// or late ping replies, failed sends). HeartbeatsPerDay and PingsPerDay are
+	// per 24 h.
 	Heartbeats       int     `json:"heartbeats"`
 	HeartbeatsPerDay float64 `json:"heartbeats_per_day"`
 	HeartbeatsFailed int     `json:"heartbeats_failed"`
@@ -83,15 +89,18 @@ type Result struct {
 	// PresenceReceived counts presence stanzas that reached the server.
 	PresenceReceived int `json:"presence_received"`
 
-	// Bytes on the wire (frames, handshakes; TCP/IP headers not counted).
+	// BytesUp (client→server) and BytesDown (server→client) count bytes on the
+	// wire (frames, handshakes; TCP/IP headers not counted); BytesPerDay (both
+	// directions), BytesUpPerDay and BytesDownPerDay are per 24 h.
 	BytesUp         int64   `json:"bytes_up"`
 	BytesDown       int64   `json:"bytes_down"`
 	BytesPerDay     float64 `json:"bytes_per_day"`
 	BytesUpPerDay   float64 `json:"bytes_up_per_day"`
 	BytesDownPerDay float64 `json:"bytes_down_per_day"`
 
-	// RTT of acknowledged pings as the engine saw them, exact over all samples;
-	// EngineRTTP50/P99 are the engine's own window (Health) at the end.
+	// RTTSamples counts the acknowledged pings; RTTP50, RTTP99 and RTTMax are
+	// their RTT as the engine saw them, exact over all samples; EngineRTTP50 and
+	// EngineRTTP99 are the engine's own window (Health) at the end.
 	RTTSamples   int           `json:"rtt_samples"`
 	RTTP50       time.Duration `json:"rtt_p50"`
 	RTTP99       time.Duration `json:"rtt_p99"`
@@ -125,7 +134,9 @@ type Result struct {
 
 // IntervalPoint is one change of the heartbeat interval.
 type IntervalPoint struct {
-	At       time.Duration `json:"at"`
+	// At is when the new interval took effect, from the start of the run.
+	At time.Duration `json:"at"`
+	// Interval is the heartbeat interval from At on.
 	Interval time.Duration `json:"interval"`
 }
 
@@ -138,17 +149,22 @@ const (
 
 // Band is a span of one connection state.
 type Band struct {
+	// Start and End bound the span, from the start of the run.
 	Start time.Duration `json:"start"`
 	End   time.Duration `json:"end"`
-	State string        `json:"state"`
+	// State is BandUp, BandZombie or BandDown.
+	State string `json:"state"`
 }
 
 // Mark is one disconnect: when the connection was lost, why, and how the client
 // learned it.
 type Mark struct {
-	At         time.Duration `json:"at"`
-	Cause      string        `json:"cause"`
-	DetectedBy string        `json:"detected_by"`
+	// At is when the connection was lost, from the start of the run.
+	At time.Duration `json:"at"`
+	// Cause is the ground-truth cause (a key of Result.DisconnectsByCause).
+	Cause string `json:"cause"`
+	// DetectedBy is how the client learned it (a key of Result.DetectedBy).
+	DetectedBy string `json:"detected_by"`
 }
 
 // Limits of the timeline and trajectory, so that results stay small on long runs.
@@ -166,8 +182,12 @@ const (
 // says so. With more than MaxTimelineMarks marks, an evenly spaced subset of
 // MaxTimelineMarks is kept (first and last included); MarksTotal is the full count.
 type Timeline struct {
-	Bands       []Band `json:"bands"`
-	Marks       []Mark `json:"marks"`
-	MarksTotal  int    `json:"marks_total"`
-	Downsampled bool   `json:"downsampled"`
+	// Bands are the state spans in time order, from the start of the run to its end.
+	Bands []Band `json:"bands"`
+	// Marks are the disconnects in time order (a subset if MarksTotal is larger).
+	Marks []Mark `json:"marks"`
+	// MarksTotal counts every disconnect, kept or not.
+	MarksTotal int `json:"marks_total"`
+	// Downsampled says the bands were merged into MaxTimelineBands buckets.
+	Downsampled bool `json:"downsampled"`
 }

@@ -83,6 +83,7 @@ const (
 
 // Fault is one injected event: at At, and again every Every if Every > 0.
 type Fault struct {
+	// Kind is what happens (one of the Fault* constants).
 	Kind FaultKind `yaml:"kind" json:"kind"`
 	// At is the time of the first occurrence from the start of the run.
 	At time.Duration `yaml:"at" json:"at"`
@@ -102,10 +103,14 @@ type Run struct {
 	// Policy is the client's keep-alive configuration.
 	Policy keepalive.Config
 	// Path is the ordered list of middleboxes from client to server.
-	Path    []middlebox.Spec
+	Path []middlebox.Spec
+	// Network is the link's latency and loss model.
 	Network Network
-	Server  Server
-	Faults  []Fault
+	// Server is the server model's behaviour.
+	Server Server
+	// Faults are injected each at its own At (and every Every); list order does
+	// not matter.
+	Faults []Fault
 	// Duration is the simulated time. Default: 24 h.
 	Duration time.Duration
 	// Seed seeds every random draw of the run (engine, link, server).

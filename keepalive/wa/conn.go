@@ -18,6 +18,8 @@ import (
 
 // Notifier receives what a Conn sees on its own; *keepalive.Engine is one.
 type Notifier interface {
+	// Notify delivers ev for the session id; it fails if id is unknown, the
+	// receiver has stopped, or ev is not an event a Conn may report.
 	Notify(id string, ev keepalive.Event) error
 }
 
