@@ -210,12 +210,9 @@ func (e *Engine) Remove(id string) error {
 func (e *Engine) Reconfigure(id string, cfg Config) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.closed {
-		return ErrEngineStopped
-	}
-	ent, ok := e.sessions[id]
-	if !ok {
-		return fmt.Errorf("keepalive: reconfigure session %q: no such session", id)
+	ent, err := e.liveSessionLocked("reconfigure", id)
+	if err != nil {
+		return err
 	}
 	p, err := e.policy(cfg)
 	if err != nil {
@@ -236,15 +233,26 @@ func (e *Engine) Notify(id string, ev Event) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.closed {
-		return ErrEngineStopped
-	}
-	ent, ok := e.sessions[id]
-	if !ok {
-		return fmt.Errorf("keepalive: notify session %q: no such session", id)
+	ent, err := e.liveSessionLocked("notify", id)
+	if err != nil {
+		return err
 	}
 	e.pushLocked(item{ent: ent, ev: Event{Kind: ev.Kind, Cause: ev.Cause}})
 	return nil
+}
+
+// liveSessionLocked returns session id for op ("notify"), or ErrEngineStopped
+// once the engine stopped, or an error naming op and id if there is no such
+// session. The caller holds e.mu.
+func (e *Engine) liveSessionLocked(op, id string) (*entry, error) {
+	if e.closed {
+		return nil, ErrEngineStopped
+	}
+	ent, ok := e.sessions[id]
+	if !ok {
+		return nil, fmt.Errorf("keepalive: %s session %q: no such session", op, id)
+	}
+	return ent, nil
 }
 
 // Len returns the number of registered sessions.

@@ -68,14 +68,7 @@ func (c *fakeConn) Connect(ctx context.Context) error {
 	c.mu.Lock()
 	gate, err := c.connectGate, c.connectErr
 	c.mu.Unlock()
-	if gate != nil {
-		select {
-		case <-gate:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return err
+	return passGate(ctx, gate, err)
 }
 
 func (c *fakeConn) SendPresence(ctx context.Context, p PresenceType) error {
@@ -83,6 +76,12 @@ func (c *fakeConn) SendPresence(ctx context.Context, p PresenceType) error {
 	c.mu.Lock()
 	gate, err := c.presenceGate, c.presenceErr
 	c.mu.Unlock()
+	return passGate(ctx, gate, err)
+}
+
+// passGate waits until gate is closed (at once if gate is nil) and returns err,
+// or returns ctx's error if ctx ends first.
+func passGate(ctx context.Context, gate chan struct{}, err error) error {
 	if gate != nil {
 		select {
 		case <-gate:

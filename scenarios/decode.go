@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kalab-dev/kalab/sim/middlebox"
 )
 
 // decoder walks a yaml.Node tree into Go values, collecting located errors. It
@@ -247,7 +249,7 @@ func (d *decoder) mapping(n *yaml.Node, field string) ([]entry, bool) {
 }
 
 func (d *decoder) unknownField(n *yaml.Node, field, key string, valid []string) {
-	if sug, ok := closest(key, valid); ok {
+	if sug, ok := middlebox.ClosestOf(key, valid); ok {
 		d.fail(n, join(field, key), "unknown field (did you mean %q?)", sug)
 		return
 	}

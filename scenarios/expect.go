@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kalab-dev/kalab/sim/middlebox"
 )
 
 // Unit is how a metric's value is measured and written.
@@ -209,7 +211,7 @@ func ParseExpectation(text string) (Expectation, error) {
 	}
 	m, ok := LookupMetric(name)
 	if !ok {
-		if sug, ok := closest(name, MetricNames()); ok {
+		if sug, ok := middlebox.ClosestOf(name, MetricNames()); ok {
 			return Expectation{}, fmt.Errorf("unknown metric %q (did you mean %q?)", name, sug)
 		}
 		return Expectation{}, fmt.Errorf("unknown metric %q (valid: %s)", name, strings.Join(MetricNames(), ", "))

@@ -347,7 +347,7 @@ func (d *decoder) faults(n *yaml.Node, s *Scenario) {
 		case f.Kind == "":
 			d.fail(item, field, "missing (one of %s)", strings.Join(faultKinds, ", "))
 		case !slices.Contains(faultKinds, string(f.Kind)):
-			if sug, ok := closest(string(f.Kind), faultKinds); ok {
+			if sug, ok := middlebox.ClosestOf(string(f.Kind), faultKinds); ok {
 				d.fail(item, field, "unknown fault %q (did you mean %q?)", f.Kind, sug)
 			} else {
 				d.fail(item, field, "unknown fault %q (one of %s)", f.Kind, strings.Join(faultKinds, ", "))
@@ -455,7 +455,7 @@ func (d *decoder) preset(n *yaml.Node, field, name string) (Client, bool) {
 	name = strings.ToLower(strings.TrimSpace(name))
 	cfg, ok := keepalive.Preset(name)
 	if !ok {
-		if sug, ok := closest(name, keepalive.PresetNames()); ok {
+		if sug, ok := middlebox.ClosestOf(name, keepalive.PresetNames()); ok {
 			d.fail(n, field, "unknown preset %q (did you mean %q?)", name, sug)
 		} else {
 			d.fail(n, field, "unknown preset %q (one of %s)", name, strings.Join(keepalive.PresetNames(), ", "))

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/kalab-dev/kalab/sim/middlebox"
 )
 
 // suiteFS holds the built-in suite, embedded in the binary.
@@ -54,7 +56,7 @@ func SuiteFile(name string) ([]Scenario, error) {
 	file := path.Join("suite", name+".yaml")
 	data, err := suiteFS.ReadFile(file)
 	if err != nil {
-		if sug, ok := closest(name, SuiteNames()); ok {
+		if sug, ok := middlebox.ClosestOf(name, SuiteNames()); ok {
 			return nil, fmt.Errorf("no built-in scenario %q (did you mean %q?)", name, sug)
 		}
 		return nil, fmt.Errorf("no built-in scenario %q (built-in: %s)", name, strings.Join(SuiteNames(), ", "))

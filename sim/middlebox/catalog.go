@@ -146,12 +146,15 @@ func Catalog() []Spec {
 // Closest returns the catalog name nearest to name by edit distance, for "did you
 // mean" suggestions; ok is false when nothing is close enough to be a plausible typo.
 func Closest(name string) (suggestion string, ok bool) {
-	return closestOf(name, Names())
+	return ClosestOf(name, Names())
 }
 
-// closestOf returns the candidate nearest to name. A candidate qualifies when its
-// edit distance is at most max(2, len(name)/3), or when one contains the other.
-func closestOf(name string, candidates []string) (string, bool) {
+// ClosestOf returns the candidate nearest to name by edit distance, for "did you
+// mean" suggestions in this package's and the scenario loader's errors. A
+// candidate qualifies when its edit distance is at most max(2, len(name)/3), or
+// when one contains the other (names of 3 bytes or more); ok is false when none
+// qualifies or name is empty.
+func ClosestOf(name string, candidates []string) (suggestion string, ok bool) {
 	best, bestD := "", -1
 	for _, c := range candidates {
 		d := editDistance(name, c)

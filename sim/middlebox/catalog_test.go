@@ -104,3 +104,26 @@ func TestEditDistance(t *testing.T) {
 	assert.Equal(t, 2, editDistance("ngnix", "nginx"))
 	assert.Equal(t, 3, editDistance("kitten", "sitting"))
 }
+
+func TestClosestOfAnyCandidates(t *testing.T) {
+	cands := []string{"jitter", "rtt", "true_uptime", "zombie_time"}
+	cases := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"jiter", "jitter", true},                  // one edit
+		{"uptime", "true_uptime", true},            // too far by edits, but contained
+		{"up", "", false},                          // too short for containment
+		{"connect_timeout", "", false},             // nothing near
+		{"", "", false},                            // empty name
+		{"rtt", "rtt", true},                       // exact
+		{"true_uptime_ratio", "true_uptime", true}, // contains a candidate
+	}
+	for _, c := range cases {
+		got, ok := ClosestOf(c.in, cands)
+		assert.Equal(t, c.ok, ok, c.in)
+		assert.Equal(t, c.want, got, c.in)
+	}
+	_, ok := ClosestOf("nginx", nil)
+	assert.False(t, ok, "no candidates")
+}

@@ -125,7 +125,7 @@ func hasOverride(fields []string, key string) bool {
 
 // unknownName is the error for a head that is neither a catalog name nor a kind.
 func unknownName(head string) error {
-	if sug, ok := closestOf(head, append(Names(), string(KindIdle), string(KindLifetime), string(KindNone))); ok {
+	if sug, ok := ClosestOf(head, append(Names(), string(KindIdle), string(KindLifetime), string(KindNone))); ok {
 		return fmt.Errorf("unknown middlebox %q (did you mean %q?)", head, sug)
 	}
 	return fmt.Errorf("unknown middlebox %q: use a catalog name (%s) or idle:TIMEOUT:WATCHES:EXPIRY, lifetime:TIMEOUT", head, strings.Join(Names(), ", "))
@@ -225,7 +225,7 @@ func applyOverride(s Spec, f string) (Spec, error) {
 		}
 		s.Name = v
 	default:
-		if sug, ok := closestOf(k, overrideKeys); ok {
+		if sug, ok := ClosestOf(k, overrideKeys); ok {
 			return s, fmt.Errorf("unknown override %q (did you mean %q?)", k, sug)
 		}
 		return s, fmt.Errorf("unknown override %q (one of %s)", k, strings.Join(overrideKeys, ", "))
@@ -238,7 +238,7 @@ func badValue[T ~string](field, v string, valid []T) error {
 	for i, x := range valid {
 		cands[i] = string(x)
 	}
-	if sug, ok := closestOf(v, cands); ok {
+	if sug, ok := ClosestOf(v, cands); ok {
 		return fmt.Errorf("%s: unknown %q (did you mean %q?)", field, v, sug)
 	}
 	return fmt.Errorf("%s: unknown %q (one of %s)", field, v, join(valid))
