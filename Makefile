@@ -19,6 +19,11 @@ run:
 test:
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
+## test-short: the quick pass — tests that honour -short skip their long real-time
+## runs; no race detector.
+test-short:
+	$(GO) test -short -count=1 $(PKGS)
+
 ## agreement: the full simulator-vs-network-lab agreement set (make test runs the
 ## bounded one); real time, about 10 minutes.
 agreement:
