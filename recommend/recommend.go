@@ -10,6 +10,7 @@ import (
 	"github.com/kalab-dev/kalab/reports"
 	"github.com/kalab-dev/kalab/runner"
 	"github.com/kalab-dev/kalab/sim"
+	"github.com/kalab-dev/kalab/sim/middlebox"
 	"github.com/kalab-dev/kalab/sweep"
 )
 
@@ -55,7 +56,8 @@ type Recommendation struct {
 	Strategy string `json:"strategy"`
 	// IntervalMode is "adaptive" (the kalab engine's controller, capped at the
 	// interval: it starts there and only shrinks if the path proves shorter than
-	// declared) for strategies with a ping, "fixed" for presence.
+	// declared) for strategies with a ping, "fixed" for presence and on paths with
+	// a lifetime timer (whose closes would mislead the controller).
 	IntervalMode    string  `json:"interval_mode"`
 	IntervalSeconds float64 `json:"interval_seconds"`
 	// MaxSafeIntervalSeconds is null when no timer the strategy re-arms limits the
@@ -264,7 +266,10 @@ func runCells(ctx context.Context, g sweep.Grid, workers int) ([]sweep.Cell, err
 // missed replies).
 func recommendedPolicy(a Analysis, req Request) (keepalive.Config, string) {
 	c := sweep.Policy(req.Strategy, a.Interval, req.ReplyDeadline)
-	if !pings(req.Strategy) {
+	if !pings(req.Strategy) || hasLifetime(a) {
+		// Presence cannot learn from missed replies; a lifetime timer's closes look
+		// like idle timeouts to the adaptive controller, which would shrink the
+		// interval for nothing.
 		return c, fmt.Sprintf("%s every %s (fixed)", req.Strategy, fmtDur(a.Interval))
 	}
 	c.IntervalMode = keepalive.IntervalAdaptive
@@ -277,6 +282,16 @@ func recommendedPolicy(a Analysis, req Request) (keepalive.Config, string) {
 		c.Adaptive.DetectionBudget = req.DetectWithin
 	}
 	return c, fmt.Sprintf("%s, adaptive interval starting at and capped by %s", req.Strategy, fmtDur(a.Interval))
+}
+
+// hasLifetime reports whether the path holds a lifetime timer.
+func hasLifetime(a Analysis) bool {
+	for _, t := range a.Timers {
+		if t.Kind == middlebox.KindLifetime {
+			return true
+		}
+	}
+	return false
 }
 
 // outcome summarises runs of one policy.

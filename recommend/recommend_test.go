@@ -64,6 +64,8 @@ func TestCatalogRecommendationsAreSafeAndNotWasteful(t *testing.T) {
 				assert.True(t, hasWarning(rec.Warnings, "no interval can help"), "%q", rec.Warnings)
 				assert.Nil(t, rec.MaxSafeIntervalSeconds)
 				assert.Less(t, rec.ExpectedTrueUptime, 0.999, "the lifetime timer costs uptime whatever the interval")
+				assert.Equal(t, "fixed", rec.IntervalMode, "lifetime closes would mislead the adaptive controller")
+				assert.InDelta(t, rec.FixedAlternative.HeartbeatsPerDay, rec.HeartbeatsPerDay, 1)
 				return
 			}
 			assert.False(t, rec.NoIntervalHelps)

@@ -43,16 +43,25 @@ func (r *Recommendation) WriteText(w io.Writer) error {
 		b.WriteString("NO INTERVAL CAN HELP on this path (see warnings); the interval below only bounds detection.\n")
 	}
 	fmt.Fprintf(&b, "Recommended: %s\n", r.Recommended.Policy)
-	fmt.Fprintf(&b, "  fixed-interval alternative: %s\n", r.FixedAlternative.Policy)
+	same := r.Recommended.Policy == r.FixedAlternative.Policy
+	if !same {
+		fmt.Fprintf(&b, "  fixed-interval alternative: %s\n", r.FixedAlternative.Policy)
+	}
 	verdict := "verified"
-	if !r.Verified {
+	switch {
+	case r.NoIntervalHelps || r.NoSafeInterval:
+		verdict = "measured"
+	case !r.Verified:
 		verdict = "NOT verified"
 	}
 	fmt.Fprintf(&b, "  %s over %d seeds × %s (inbound %s/h, %d fault(s))\n\n", verdict, len(r.Seeds), fmtDur(secs(r.DurationSeconds)), fmtNum(r.InboundPerHour), len(r.Faults))
 
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "policy\ttrue uptime\tworst seed\tdisconnects/day\tzombie/day\theartbeats/day\tpresence/day\tbytes/day")
-	rows := []Outcome{r.Recommended, r.FixedAlternative}
+	rows := []Outcome{r.Recommended}
+	if !same {
+		rows = append(rows, r.FixedAlternative)
+	}
 	if r.AtMaxSafe != nil {
 		rows = append(rows, *r.AtMaxSafe)
 	}
@@ -72,10 +81,12 @@ func (r *Recommendation) WriteText(w io.Writer) error {
 	} else if !r.NoIntervalHelps {
 		fmt.Fprintf(&b, "No swept interval above the recommendation failed (up to %s).\n", fmtDur(secs(r.Sweep[len(r.Sweep)-1].IntervalSeconds)))
 	}
-	fmt.Fprintf(&b, "Instead of the seed's presence every 60s (true uptime %s, %s disconnects/day, %s presence updates/day): %s less downtime/day, %s fewer disconnects/day.\n",
+	down := (r.ExpectedTrueUptime - r.Seed.TrueUptime) * 86400
+	disc := r.Seed.DisconnectsPerDay - r.DisconnectsPerDay
+	fmt.Fprintf(&b, "Instead of the seed's presence every 60s (true uptime %s, %s disconnects/day, %s presence updates/day): %s %s downtime/day, %s %s disconnects/day.\n",
 		pct(r.Seed.TrueUptime), fmtNum(r.Seed.DisconnectsPerDay), fmtNum(r.Seed.PresencePerDay),
-		fmtDur(secs((r.ExpectedTrueUptime-r.Seed.TrueUptime)*86400).Round(time.Second)),
-		fmtNum(r.Seed.DisconnectsPerDay-r.DisconnectsPerDay))
+		fmtDur(secs(abs(down)).Round(time.Second)), moreLess(down, "less", "more"),
+		fmtNum(abs(disc)), moreLess(disc, "fewer", "more"))
 
 	if len(r.Warnings) > 0 {
 		b.WriteString("\nWarnings:\n")
@@ -123,4 +134,19 @@ func fmtBytes(b float64) string {
 		return fmt.Sprintf("%.1f KiB", b/(1<<10))
 	}
 	return fmt.Sprintf("%.0f B", b)
+}
+
+func abs(f float64) float64 {
+	if f < 0 {
+		return -f
+	}
+	return f
+}
+
+// moreLess picks the word for a saving f (positive: the recommendation saves).
+func moreLess(f float64, saved, worse string) string {
+	if f < 0 {
+		return worse
+	}
+	return saved
 }
