@@ -26,9 +26,9 @@ func init() {
 	cmd := &cobra.Command{
 		Use:   "report RESULTS.json",
 		Short: "Render index.html, summary.md, junit.xml and the plots from a results file",
-		Long: `Re-render a report directory from a results.json written by kalab run, sweep or
-lab: index.html (one self-contained page with the plots inline), summary.md (for a
-CI job summary), junit.xml and plots/ (PNG and SVG).
+		Long: `Re-render a report directory from a results.json written by kalab run (with or
+without --net), sweep or merge: index.html (one self-contained page with the plots
+inline), summary.md (for a CI job summary), junit.xml and plots/ (PNG and SVG).
 
 The output directory defaults to the one holding the results file; when it is
 another, results.json is copied there so the directory is complete.`,
