@@ -16,7 +16,9 @@ import (
 //     earlier has been accounted for (a frame passes a box no earlier than it is sent).
 //   - Box timers are lazy: one evBoxExpire per box is pending; when it fires before the
 //     current expiry (traffic re-armed the box meanwhile) it re-schedules itself.
-//   - The first box to expire breaks the connection; later expiries are ignored.
+//   - The first box to expire breaks the connection and names the cause; a later
+//     expiry still drops that box's state (and a close or reset still reaches the
+//     client), so a deferred frame is always decided when its passing time comes.
 //
 // Timers start when the client sees the login succeed (lifetime timers from the
 // first SYN of the attempt): the handshake's traffic has just passed every box.
@@ -136,8 +138,15 @@ func (s *sim) route(f *frame) {
 			return
 		}
 		if p >= b.expiry {
-			e := s.q.alloc(max(p, s.now))
-			e.kind, e.conn, e.f = evHop, f.conn, *f
+			if p > s.now {
+				e := s.q.alloc(p)
+				e.kind, e.conn, e.f = evHop, f.conn, *f
+				return
+			}
+			// The frame's passing time has come and nothing re-armed the box: it
+			// expired before the frame passed.
+			s.expireBox(k)
+			s.dropAtBox(f, b, k, p)
 			return
 		}
 		if b.watch[f.dir] && p > b.last {
@@ -176,7 +185,7 @@ func (s *sim) dropAtBox(f *frame, b *boxState, k int, p int64) {
 // boxTimer handles box k's timer on connection id.
 func (s *sim) boxTimer(id uint32, k int) {
 	c := &s.c
-	if c.id != id || !c.up || c.broken {
+	if c.id != id {
 		return
 	}
 	b := &c.boxes[k]
@@ -187,17 +196,36 @@ func (s *sim) boxTimer(id uint32, k int) {
 		s.schedule(&event{at: b.expiry, kind: evBoxExpire, conn: id, aux: uint64(k)})
 		return
 	}
+	s.expireBox(k)
+}
+
+// expireBox drops box k's state for the current connection (its timer ran out). A box
+// expires whatever else happened to the connection: when the connection was already
+// broken (another box blackholed it, the server closed it) its state is dropped all
+// the same, and a close or reset still reaches a client that holds the connection
+// open. Only the first break is the connection's cause.
+func (s *sim) expireBox(k int) {
+	c := &s.c
+	b := &c.boxes[k]
+	if b.dead {
+		return
+	}
 	b.dead = true
-	cause := "idle_timeout:" + b.spec.Name
-	if b.kind == timerLifetime {
-		cause = "lifetime:" + b.spec.Name
+	if !c.up {
+		return // the client already closed it
 	}
-	if s.partitioned(s.now) {
-		// Nothing passes a partition: the box lost the connection because the
-		// partition kept its traffic away.
-		cause = "fault:" + string(FaultPartition)
+	if !c.broken {
+		cause := "idle_timeout:" + b.spec.Name
+		if b.kind == timerLifetime {
+			cause = "lifetime:" + b.spec.Name
+		}
+		if s.partitioned(s.now) {
+			// Nothing passes a partition: the box lost the connection because the
+			// partition kept its traffic away.
+			cause = "fault:" + string(FaultPartition)
+		}
+		s.breakConn(cause)
 	}
-	s.breakConn(cause)
 	var sig keepalive.Cause
 	switch b.spec.AtExpiry {
 	case middlebox.Close:
@@ -216,8 +244,8 @@ func (s *sim) boxTimer(id uint32, k int) {
 		at = s.partitionEnd
 	}
 	at += s.halfRTT * int64(k+1) / int64(n+1)
-	s.schedule(&event{at: at, kind: evBoxSignal, conn: id, aux: uint64(sig)})
-	s.srv.connClosed(id)
+	s.schedule(&event{at: at, kind: evBoxSignal, conn: c.id, aux: uint64(sig)})
+	s.srv.connClosed(c.id)
 }
 
 // breakConn marks the current connection as no longer able to carry a message, with
