@@ -13,9 +13,15 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 )
 
-// pngDPI is the resolution of PNG plots: 1.5 times a screen's 96, sharp on phones
-// and high-density displays while index.html, which inlines them, stays a few MB.
+// pngDPI is the resolution of the PNG files in plots/: 1.5 times a screen's 96,
+// sharp on phones and high-density displays. index.html inlines the SVGs instead
+// (about half the bytes, sharp at any zoom).
 const pngDPI = 144
+
+// svgFontFamily is the font list the SVGs name. gonum/plot draws with Liberation
+// Serif and names only it; Times New Roman has the same metrics, so a viewer
+// without Liberation still places every label where the layout computed it.
+const svgFontFamily = "font-family:'Liberation Serif','Times New Roman',Times,serif;"
 
 // legendWidth is the strip right of the panels that holds the legends.
 const legendWidth = 2.2 * vg.Inch
@@ -37,7 +43,8 @@ func (f figure) png() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// svg encodes the figure as SVG (fonts referenced by name, not embedded).
+// svg encodes the figure as SVG (fonts referenced by name, not embedded; see
+// svgFontFamily).
 func (f figure) svg() ([]byte, error) {
 	c := vgsvg.New(f.W, f.H)
 	dc := draw.New(c)
@@ -48,7 +55,7 @@ func (f figure) svg() ([]byte, error) {
 	if _, err := c.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("encode svg: %w", err)
 	}
-	return buf.Bytes(), nil
+	return bytes.ReplaceAll(buf.Bytes(), []byte("font-family:Liberation Serif;"), []byte(svgFontFamily)), nil
 }
 
 // Colours. Clients take the Okabe–Ito palette (distinguishable with colour-blindness)

@@ -14,7 +14,7 @@ var templatesFS embed.FS
 
 var indexTemplate = template.Must(template.ParseFS(templatesFS, "templates/index.html.tmpl"))
 
-// renderedFigure is a figure written to the report directory, with its PNG kept
+// renderedFigure is a figure written to the report directory, with its SVG kept
 // for inlining.
 type renderedFigure struct {
 	Kind    string // compare, timeline, delay
@@ -22,7 +22,7 @@ type renderedFigure struct {
 	Alt     string
 	PNGPath string // relative to the report directory
 	SVGPath string
-	PNG     []byte
+	SVG     []byte
 	W, H    int // CSS pixels
 }
 
@@ -69,7 +69,8 @@ type htmlFigure struct {
 }
 
 // html renders index.html: one self-contained page (CSS inline, figures as data-URI
-// PNGs, no scripts, no network fetches).
+// SVGs in img elements, so they stay isolated from the page; no scripts, no
+// network fetches).
 func html(v view, schema string, figs map[string][]renderedFigure) ([]byte, error) {
 	total, failed := v.counts()
 	page := htmlPage{Title: v.Title, Passed: failed == 0, Overall: overallLine(v, total, failed), OverallClass: verdictClass(failed == 0, total), OverallWord: verdictShort(failed == 0, total), Schema: schema}
@@ -108,7 +109,7 @@ func html(v view, schema string, figs map[string][]renderedFigure) ([]byte, erro
 		}
 		for _, rf := range figs[s.Slug] {
 			hs.Figures = append(hs.Figures, htmlFigure{
-				Src:     template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(rf.PNG)),
+				Src:     template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString(rf.SVG)),
 				Alt:     rf.Alt,
 				Caption: rf.Caption,
 				SVG:     rf.SVGPath,

@@ -1,6 +1,8 @@
 package reports
 
 import (
+	"encoding/base64"
+	stdhtml "html"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -50,7 +52,7 @@ func TestRenderFiles(t *testing.T) {
 	assert.NotContains(t, strings.ToLower(page), "<script", "no JavaScript needed")
 	assert.NotRegexp(t, regexp.MustCompile(`(src|href)="(https?:)?//`), page, "no network fetches")
 	assert.NotRegexp(t, regexp.MustCompile(`url\((https?:)?//`), page, "no network fetches from CSS")
-	assert.Equal(t, 9, strings.Count(page, `<img src="data:image/png;base64,`), "three inline figures per scenario")
+	assert.Equal(t, 9, strings.Count(stdhtml.UnescapeString(page), `<img src="data:image/svg+xml;base64,`), "three inline figures per scenario")
 	for _, s := range res.Scenarios {
 		assert.Contains(t, page, `data-scenario="`+s.Name+`"`)
 		for _, c := range s.Clients {
@@ -82,4 +84,27 @@ func TestRenderProgress(t *testing.T) {
 	p := &countingProgress{}
 	require.NoError(t, Render(loadFixture(t), t.TempDir(), Options{NoPlots: true, Progress: p}))
 	assert.Equal(t, countingProgress{started: 3, added: 3, done: 1}, *p)
+}
+
+// TestInlineFiguresAreTheSVGs checks that index.html inlines each figure as the
+// very SVG written to plots/ (in page order), and that every SVG names a font
+// list with metric-compatible fallbacks rather than Liberation Serif alone.
+func TestInlineFiguresAreTheSVGs(t *testing.T) {
+	res := loadFixture(t)
+	out := t.TempDir()
+	require.NoError(t, Render(res, out, Options{}))
+	b, err := os.ReadFile(filepath.Join(out, IndexFile))
+	require.NoError(t, err)
+	page := stdhtml.UnescapeString(string(b)) // as a browser reads the attributes ("&#43;" is "+")
+	imgs := regexp.MustCompile(`<a href="(plots/[^"]+)\.png" title="open full size"><img src="data:image/svg\+xml;base64,([^"]+)"`).FindAllStringSubmatch(page, -1)
+	require.Len(t, imgs, 9, "three inline figures per scenario")
+	for _, m := range imgs {
+		inline, err := base64.StdEncoding.DecodeString(m[2])
+		require.NoError(t, err, m[1])
+		file, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(m[1])+".svg"))
+		require.NoError(t, err)
+		assert.Equal(t, string(file), string(inline), "%s: the inline figure is the SVG file", m[1])
+		assert.Contains(t, string(inline), svgFontFamily, m[1])
+		assert.NotContains(t, string(inline), "font-family:Liberation Serif;", "%s: no font named without fallbacks", m[1])
+	}
 }

@@ -122,7 +122,7 @@ func renderScenarioFigures(s scenarioView, outDir string) ([]renderedFigure, err
 		}
 		out = append(out, renderedFigure{
 			Kind: sp.kind, Caption: sp.caption, Alt: sp.alt,
-			PNGPath: filepath.ToSlash(rel + ".png"), SVGPath: filepath.ToSlash(rel + ".svg"), PNG: pngB,
+			PNGPath: filepath.ToSlash(rel + ".png"), SVGPath: filepath.ToSlash(rel + ".svg"), SVG: svgB,
 			W: int(f.W / vg.Inch * 96), H: int(f.H / vg.Inch * 96),
 		})
 	}
