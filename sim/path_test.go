@@ -62,21 +62,31 @@ func TestBoxExpiringOnBrokenConnection(t *testing.T) {
 	assert.Less(t, res.TrueUptime, 1.0)
 }
 
-// The same with a server fault: the server closed the connection (broken) before
-// the path's lifetime timer fired.
-func TestLifetimeExpiringAfterServerFault(t *testing.T) {
-	r := Run{
-		Scenario: "gcp-lb-faults",
-		Client:   "ping-50s",
-		Policy:   keepalive.Config{Strategy: keepalive.StrategyPing, Interval: 50 * time.Second},
-		Path:     catalogPath(t, "gcp-lb"),
-		Faults: []Fault{
-			{Kind: FaultStreamError515, At: 12 * time.Hour, Every: 12 * time.Hour},
-			{Kind: FaultStreamError503, At: 24 * time.Hour, Every: 24 * time.Hour},
-		},
-		Duration: 48 * time.Hour,
-		Seed:     1,
+// The loop's stall guard ends a run whose virtual time stops advancing with an error
+// naming the instant, instead of spinning for ever: here more events are queued at
+// one instant than the (lowered) bound allows.
+func TestLoopStopsWhenTimeStopsAdvancing(t *testing.T) {
+	run, err := Normalize(Run{Scenario: "stall", Client: "kalab", Policy: keepalive.PresetKalab, Duration: time.Hour, Seed: 3})
+	require.NoError(t, err)
+	pol, err := keepalive.NewPolicy(run.Policy)
+	require.NoError(t, err)
+
+	pileUp := func(s *sim, n int) {
+		for range n {
+			s.schedule(&event{at: int64(time.Minute), kind: evFaultEnd}) // a no-op event
+		}
 	}
-	res := simulateWithin(t, r, time.Minute)
-	assert.Positive(t, res.Disconnects)
+	s := newSim(run, pol, nil)
+	defer s.release()
+	s.maxStuck = 10
+	pileUp(s, 20)
+	err = s.loop()
+	require.ErrorIs(t, err, errStalled)
+	assert.Contains(t, err.Error(), "at 1m0s: 11 events without time advancing")
+
+	ok := newSim(run, pol, nil)
+	defer ok.release()
+	ok.maxStuck = 10
+	pileUp(ok, 5)
+	assert.NoError(t, ok.loop(), "fewer events than the bound at one instant are fine")
 }

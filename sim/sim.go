@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -63,7 +64,10 @@ func SimulateWithTrace(run Run, trace TraceFunc) (Result, error) {
 		return Result{}, fmt.Errorf("sim: run %s/%s: policy: %w", run.Scenario, run.Client, err)
 	}
 	s := newSim(run, pol, trace)
-	s.loop()
+	if err := s.loop(); err != nil {
+		s.release()
+		return Result{}, fmt.Errorf("sim: run %s/%s seed %d: %w", run.Scenario, run.Client, run.Seed, err)
+	}
 	r := s.result()
 	s.release()
 	return r, nil
@@ -185,6 +189,9 @@ type sim struct {
 	q     eventHeap
 	now   int64 // ns since start
 	end   int64
+	// maxStuck is how many events may run without time advancing
+	// (maxEventsAtOneInstant; tests lower it).
+	maxStuck int
 
 	sess    *keepalive.Session
 	state   keepalive.State // the engine's state, from ActionStateChange
@@ -255,6 +262,7 @@ func newSim(run Run, pol *keepalive.Policy, trace TraceFunc) *sim {
 		run:       run,
 		trace:     trace,
 		end:       int64(run.Duration),
+		maxStuck:  maxEventsAtOneInstant,
 		enginePCG: b.rngs[0],
 		linkPCG:   b.rngs[1],
 		serverPCG: b.rngs[2],
@@ -304,8 +312,17 @@ func (s *sim) schedule(e *event) {
 	s.q.push(e)
 }
 
+// maxEventsAtOneInstant bounds how many events the loop processes without virtual
+// time advancing. A healthy run handles a handful at one instant (a frame, its
+// reply, the engine's actions); far more means the model keeps rescheduling an event
+// at the same time, and the run stops with an error instead of spinning for ever.
+const maxEventsAtOneInstant = 1_000_000
+
+// errStalled reports a run whose virtual time stopped advancing (a model bug).
+var errStalled = errors.New("virtual time stopped advancing (a simulator bug: please report it with the scenario and seed)")
+
 // loop runs events until the end of the run.
-func (s *sim) loop() {
+func (s *sim) loop() error {
 	s.schedule(&event{at: s.end, kind: evEnd})
 	for i := range s.run.Faults {
 		s.schedule(&event{at: int64(s.run.Faults[i].At), kind: evFault, aux: uint64(i)})
@@ -313,7 +330,13 @@ func (s *sim) loop() {
 	s.srv.scheduleNextInbound()
 	s.step(keepalive.Event{Kind: keepalive.EventStart})
 	var e event
+	stuckAt, stuck := int64(-1), 0
 	for s.q.len() > 0 {
+		if s.now != stuckAt {
+			stuckAt, stuck = s.now, 0
+		} else if stuck++; stuck > s.maxStuck {
+			return fmt.Errorf("at %s: %d events without time advancing: %w", time.Duration(s.now), stuck, errStalled)
+		}
 		if s.tickAt >= 0 {
 			top := s.q.peek()
 			if s.tickAt < top.at || (s.tickAt == top.at && s.tickSeq < top.seq) {
@@ -337,6 +360,7 @@ func (s *sim) loop() {
 	}
 	s.now = s.end
 	s.m.finish()
+	return nil
 }
 
 func (s *sim) dispatch(e *event) {
