@@ -3,12 +3,12 @@ package live
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	qrcode "github.com/skip2/go-qrcode"
+
+	"github.com/kalab-dev/kalab/internal/atomicfile"
 )
 
 // QRCodePrefix starts the line after each rendered QR code that carries the code's
@@ -42,30 +42,8 @@ func writeQRPNG(path, code string) error {
 	if err != nil {
 		return fmt.Errorf("live: encode QR PNG: %w", err)
 	}
-	return writeFileAtomic(path, png, 0o600)
-}
-
-// writeFileAtomic writes data to a temporary file beside path, then renames it.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("live: write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, werr := f.Write(data)
-	if werr == nil {
-		werr = f.Chmod(mode)
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("live: write %s: %w", path, werr)
+	if err := atomicfile.Write(path, png, 0o600); err != nil {
+		return fmt.Errorf("live: %w", err)
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 
 	"gonum.org/v1/plot/vg"
+
+	"github.com/kalab-dev/kalab/internal/atomicfile"
 )
 
 // Options tune a render. The zero value renders everything.
@@ -68,7 +70,7 @@ func renderView(v view, schema, outDir string, opts Options) error {
 		name string
 		b    []byte
 	}{{SummaryFile, markdown(v)}, {JUnitFile, ju}, {IndexFile, page}} {
-		if err := writeFileAtomic(filepath.Join(outDir, f.name), f.b); err != nil {
+		if err := atomicfile.Write(filepath.Join(outDir, f.name), f.b, 0o644); err != nil {
 			return err
 		}
 	}
@@ -114,10 +116,10 @@ func renderScenarioFigures(s scenarioView, outDir string) ([]renderedFigure, err
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		rel := filepath.Join(PlotsDir, name)
-		if err := writeFileAtomic(filepath.Join(outDir, rel+".png"), pngB); err != nil {
+		if err := atomicfile.Write(filepath.Join(outDir, rel+".png"), pngB, 0o644); err != nil {
 			return nil, err
 		}
-		if err := writeFileAtomic(filepath.Join(outDir, rel+".svg"), svgB); err != nil {
+		if err := atomicfile.Write(filepath.Join(outDir, rel+".svg"), svgB, 0o644); err != nil {
 			return nil, err
 		}
 		out = append(out, renderedFigure{

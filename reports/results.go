@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/kalab-dev/kalab/internal/atomicfile"
 	"github.com/kalab-dev/kalab/keepalive"
 	"github.com/kalab-dev/kalab/sim"
 	"github.com/kalab-dev/kalab/sim/middlebox"
@@ -189,7 +190,7 @@ func (r *Results) Write(path string) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, b)
+	return atomicfile.Write(path, b, 0o644)
 }
 
 // Load reads a results.json. It refuses a schema version newer than this package's.
@@ -253,5 +254,5 @@ func (info *RunInfo) Write(path string) error {
 	if err != nil {
 		return fmt.Errorf("run info: encode: %w", err)
 	}
-	return writeFileAtomic(path, append(b, '\n'))
+	return atomicfile.Write(path, append(b, '\n'), 0o644)
 }

@@ -13,6 +13,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/kalab-dev/kalab/internal/atomicfile"
 )
 
 // SweepPoint is one cell of an interval sweep, aggregated over its seeds.
@@ -278,7 +280,7 @@ func writeFigure(dir, name string, f figure) ([]string, error) {
 		b   []byte
 	}{{".png", pngB}, {".svg", svgB}} {
 		p := filepath.Join(dir, name+x.ext)
-		if err := writeFileAtomic(p, x.b); err != nil {
+		if err := atomicfile.Write(p, x.b, 0o644); err != nil {
 			return out, err
 		}
 		out = append(out, p)

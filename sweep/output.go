@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kalab-dev/kalab/internal/atomicfile"
 	"github.com/kalab-dev/kalab/reports"
 )
 
@@ -56,7 +57,7 @@ func WriteReport(res *reports.Results, dir string, noPlots bool) ([]string, erro
 	}
 	written = append(written, rp)
 	mp := filepath.Join(dir, SummaryFile)
-	if err := writeAtomic(mp, []byte(Markdown(res, cells))); err != nil {
+	if err := atomicfile.Write(mp, []byte(Markdown(res, cells)), 0o644); err != nil {
 		return written, err
 	}
 	written = append(written, mp)
@@ -139,21 +140,4 @@ func fmtDur(d time.Duration) string {
 		d = d.Round(time.Millisecond)
 	}
 	return FormatInterval(d)
-}
-
-// writeAtomic writes b to path through a temporary file in the same directory.
-func writeAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

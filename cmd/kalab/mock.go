@@ -10,13 +10,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/kalab-dev/kalab/internal/atomicfile"
 	"github.com/kalab-dev/kalab/sim/mockwa"
 )
 
@@ -128,23 +128,7 @@ func loadOrCreateRoot(path string) (*mockwa.RootKey, error) {
 	}
 	root := mockwa.NewRootKey()
 	priv := root.Private()
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".root-key-*")
-	if err != nil {
-		return nil, fmt.Errorf("root key: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return nil, fmt.Errorf("root key: %w", err)
-	}
-	if _, err := tmp.WriteString(hex.EncodeToString(priv[:]) + "\n"); err != nil {
-		tmp.Close()
-		return nil, fmt.Errorf("root key: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, fmt.Errorf("root key: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, []byte(hex.EncodeToString(priv[:])+"\n"), 0o600); err != nil {
 		return nil, fmt.Errorf("root key: %w", err)
 	}
 	return root, nil

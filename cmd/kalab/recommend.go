@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kalab-dev/kalab/internal/atomicfile"
 	"github.com/kalab-dev/kalab/keepalive"
 	"github.com/kalab-dev/kalab/recommend"
 	"github.com/kalab-dev/kalab/reports"
@@ -118,7 +119,7 @@ func runRecommend(ctx context.Context, stdout io.Writer, f recommendFlags) error
 		return fmt.Errorf("recommend: encode: %w", err)
 	}
 	b = append(b, '\n')
-	if err := writeFileAtomic(filepath.Join(f.out, recommendFile), b); err != nil {
+	if err := atomicfile.Write(filepath.Join(f.out, recommendFile), b, 0o644); err != nil {
 		return err
 	}
 	var plots []string
@@ -144,21 +145,4 @@ func runRecommend(ctx context.Context, stdout io.Writer, f recommendFlags) error
 	}
 	fmt.Fprintln(stdout)
 	return nil
-}
-
-// writeFileAtomic writes b to path through a temporary file and a rename.
-func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kalab-dev/kalab/internal/atomicfile"
 	"github.com/kalab-dev/kalab/reports"
 	"github.com/kalab-dev/kalab/reports/progress"
 	"github.com/kalab-dev/kalab/runner"
@@ -246,33 +246,18 @@ func seedSuffix(parts []string) string {
 }
 
 func writeTrace(stdout io.Writer, r sim.Run, dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
 	name := filepath.Join(dir, fmt.Sprintf("trace-%s-%s-%d.txt", r.Scenario, r.Client, r.Seed))
-	tmp, err := os.CreateTemp(dir, ".trace-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	bw := bufio.NewWriter(tmp)
 	lines := 0
-	res, err := sim.SimulateWithTrace(r, func(e sim.TraceEvent) {
-		lines++
-		fmt.Fprintln(bw, e.String())
+	var res sim.Result
+	err := atomicfile.WriteFunc(name, 0o644, func(w io.Writer) error {
+		var err error
+		res, err = sim.SimulateWithTrace(r, func(e sim.TraceEvent) {
+			lines++
+			fmt.Fprintln(w, e.String())
+		})
+		return err
 	})
 	if err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s/%s seed %d: true uptime %s, %d disconnects, zombie %s\nwrote %d trace lines to %s\n",
