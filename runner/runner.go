@@ -42,8 +42,9 @@ type Options struct {
 	Only []string
 	// Simulate runs one simulation. Default: sim.Simulate.
 	Simulate SimulateFunc
-	// Progress, when set, is called after each finished run with the number done and
-	// the total, from one goroutine at a time.
+	// Progress, when set, is called once with 0 before the first run starts, then
+	// after each finished run with the number done and the total, from one
+	// goroutine at a time.
 	Progress func(done, total int)
 }
 
@@ -157,6 +158,9 @@ func Simulate(ctx context.Context, runs []sim.Run, opts Options) ([]sim.Result, 
 		firstErr error
 		done     int
 	)
+	if opts.Progress != nil {
+		opts.Progress(0, len(runs)) // the clock of a progress display starts now
+	}
 	for range workers {
 		wg.Add(1)
 		go func() {
