@@ -142,17 +142,7 @@ func timelineFigure(s scenarioView) (figure, error) {
 		logY := useLogY(pb, seriesValues(func(t *timelineView) []pointView { return t.Interval }))
 		legB := newLegend()
 		for _, l := range lanes {
-			pts := l.c.Timeline.Interval
-			if len(pts) == 0 {
-				continue
-			}
-			xys := make(plotter.XYs, 0, len(pts)+1)
-			for _, p := range pts {
-				if logY && p.Value <= 0 {
-					continue
-				}
-				xys = append(xys, plotter.XY{X: xOf(p.At), Y: p.Value})
-			}
+			xys := seriesXYs(l.c.Timeline.Interval, logY, xOf)
 			if len(xys) == 0 {
 				continue
 			}
@@ -179,17 +169,7 @@ func timelineFigure(s scenarioView) (figure, error) {
 		logRTT := useLogY(pc, seriesValues(func(t *timelineView) []pointView { return t.RTT }))
 		legC := newLegend()
 		for _, l := range lanes {
-			pts := l.c.Timeline.RTT
-			if len(pts) == 0 {
-				continue
-			}
-			xys := make(plotter.XYs, 0, len(pts))
-			for _, p := range pts {
-				if logRTT && p.Value <= 0 {
-					continue
-				}
-				xys = append(xys, plotter.XY{X: xOf(p.At), Y: p.Value})
-			}
+			xys := seriesXYs(l.c.Timeline.RTT, logRTT, xOf)
 			if len(xys) == 0 {
 				continue
 			}
@@ -411,4 +391,17 @@ func (b *bandsPlotter) DataRange() (xmin, xmax, ymin, ymax float64) {
 		}
 	}
 	return xmin, xmax, -0.5, float64(b.n) - 0.5
+}
+
+// seriesXYs turns a timeline series into plot points (x from xOf), leaving out the
+// values a log scale cannot show.
+func seriesXYs(pts []pointView, logY bool, xOf func(time.Duration) float64) plotter.XYs {
+	xys := make(plotter.XYs, 0, len(pts)+1)
+	for _, p := range pts {
+		if logY && p.Value <= 0 {
+			continue
+		}
+		xys = append(xys, plotter.XY{X: xOf(p.At), Y: p.Value})
+	}
+	return xys
 }
